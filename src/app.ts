@@ -1,0 +1,72 @@
+import { loadConfig, type Config } from './config.js';
+import { log } from './log.js';
+import { artifactsDir, databasePath } from './paths.js';
+import { openDatabase, type Db } from './store/db.js';
+import { MemoryStore } from './store/memory.js';
+
+export interface AppOptions {
+  configPath?: string;
+  dbPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The clock TTLs are measured against; tests pass a controllable one. */
+  now?: () => number;
+}
+
+/**
+ * What every tool of one perfsop process shares: configuration and the database. The database
+ * opens on first use, so `tools/list` answers without touching the disk.
+ */
+export class App {
+  readonly config: Config;
+  readonly dbPath: string;
+  readonly artifactsDir: string;
+  private database: Db | undefined;
+  private memoryStore: MemoryStore | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(options: AppOptions = {}) {
+    const env = options.env ?? process.env;
+    this.now = options.now ?? Date.now;
+    this.config = loadConfig(options.configPath, env);
+    this.dbPath = options.dbPath ?? databasePath(env);
+    this.artifactsDir = artifactsDir(env);
+  }
+
+  get db(): Db {
+    if (!this.database) {
+      this.database = openDatabase(this.dbPath);
+      log.debug(`database open: ${this.dbPath}`);
+      this.startSweeper();
+    }
+    return this.database;
+  }
+
+  get memory(): MemoryStore {
+    this.memoryStore ??= new MemoryStore(this.db, { maxValueBytes: this.config.memory.maxValueBytes }, this.now);
+    return this.memoryStore;
+  }
+
+  close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.memoryStore = undefined;
+    this.database?.close();
+    this.database = undefined;
+  }
+
+  // Expired entries are already invisible to reads; this reclaims their space on disk.
+  private startSweeper(): void {
+    const sweep = () => {
+      try {
+        const removed = this.memory.sweepExpired();
+        if (removed > 0) log.debug(`removed ${removed} expired memory entries`);
+      } catch (error) {
+        log.warn('expired-entry sweep failed; will retry', error);
+      }
+    };
+    sweep();
+    this.sweeper = setInterval(sweep, this.config.memory.sweepIntervalSeconds * 1000);
+    this.sweeper.unref();
+  }
+}

@@ -1,0 +1,53 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { TOOLS } from '../tools/index.js';
+import type { App } from './app.js';
+import type { ToolContext, ToolDefinition } from './tooling/define-tool.js';
+import { toolSchemas } from './tooling/json-schema.js';
+import { runTool } from './tooling/run-tool.js';
+import { VERSION } from './version.js';
+
+const INSTRUCTIONS = `perfsop measures; it never invents a number. memory_usage is a key/value memory shared by every perfsop process on the same database: store results under descriptive keys (e.g. "swarm/perf-analyzer/checkout-bottlenecks") and search or retrieve them later.`;
+
+let listing: Tool[] | undefined;
+
+// The listing is the same for every session of the process; build it once.
+function toolListing(tools: readonly ToolDefinition[]): Tool[] {
+  if (tools !== TOOLS) return tools.map(describeTool);
+  listing ??= TOOLS.map(describeTool);
+  return listing;
+}
+
+function describeTool(tool: ToolDefinition): Tool {
+  return { name: tool.name, title: tool.title, description: tool.description, ...toolSchemas(tool), annotations: { title: tool.title, ...tool.annotations } };
+}
+
+/** One MCP server per client session; all sessions of a process share `app` (config and database). */
+export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS): Server {
+  const server = new Server({ name: 'perfsop', title: 'perfsop', version: VERSION }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolListing(tools) }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = byName.get(request.params.name);
+    if (!tool) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${request.params.name}". Available: ${[...byName.keys()].join(', ')}`);
+    }
+    const progressToken = request.params._meta?.progressToken;
+    const context: ToolContext = {
+      app,
+      signal: extra.signal,
+      progress: async (progress, total, message) => {
+        if (progressToken === undefined || extra.signal.aborted) return;
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) },
+        });
+      },
+    };
+    return runTool(tool, request.params.arguments, context);
+  });
+
+  return server;
+}

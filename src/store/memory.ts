@@ -1,0 +1,280 @@
+import type { Statement } from 'better-sqlite3';
+import { InputError } from '../errors.js';
+import type { Db } from './db.js';
+import { ftsQuery, searchTerms, type MatchMode } from './fts-query.js';
+
+export const MAX_KEY_LENGTH = 512;
+export const MAX_NAMESPACE_LENGTH = 64;
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
+/** Ten years: beyond that a TTL is a typo, not a retention policy. */
+export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
+export const DEFAULT_NAMESPACE = 'default';
+
+export interface MemoryLimits {
+  maxValueBytes: number;
+}
+
+export interface MemoryEntry {
+  id: number;
+  namespace: string;
+  key: string;
+  value: string;
+  size: number;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number | null;
+  accessCount: number;
+  accessedAt: number | null;
+}
+
+export type MemorySummary = Omit<MemoryEntry, 'value'>;
+
+export interface StoreResult {
+  id: number;
+  created: boolean;
+  size: number;
+  version: number;
+  expiresAt: number | null;
+}
+
+export interface ListPage {
+  entries: MemorySummary[];
+  total: number;
+  nextOffset: number | null;
+}
+
+export interface SearchHit extends MemorySummary {
+  score: number | null;
+  snippet: string;
+}
+
+export interface SearchOutcome {
+  hits: SearchHit[];
+  /** `all`: every word matched; `any`: no entry had all words, so entries with some are ranked; `everything`: no words given. */
+  match: MatchMode | 'everything';
+  terms: string[];
+}
+
+interface Row {
+  id: number;
+  namespace: string;
+  key: string;
+  value: string;
+  size: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  access_count: number;
+  accessed_at: number | null;
+}
+
+type SummaryRow = Omit<Row, 'value'>;
+
+const SUMMARY_COLUMNS = 'id, namespace, key, size, version, created_at, updated_at, expires_at, access_count, accessed_at';
+const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+
+/**
+ * The key/value memory that agents share. Every read filters out expired rows, so an entry past
+ * its TTL is gone for callers at once; `sweepExpired` removes the rows from disk later.
+ */
+export class MemoryStore {
+  private readonly statements: {
+    upsert: Statement;
+    retrieve: Statement;
+    remove: Statement;
+    count: Statement;
+    page: Statement;
+    countPrefix: Statement;
+    pagePrefix: Statement;
+    namespaces: Statement;
+    sweep: Statement;
+  };
+
+  constructor(
+    private readonly db: Db,
+    private readonly limits: MemoryLimits,
+    private readonly now: () => number = Date.now,
+  ) {
+    // An upsert over an expired row starts a fresh entry rather than continuing the dead one.
+    const revived = 'memory.expires_at IS NOT NULL AND memory.expires_at <= excluded.updated_at';
+    this.statements = {
+      upsert: db.prepare(`
+        INSERT INTO memory (namespace, key, value, size, created_at, updated_at, expires_at)
+        VALUES (@namespace, @key, @value, @size, @now, @now, @expires_at)
+        ON CONFLICT (namespace, key) DO UPDATE SET
+          value = excluded.value,
+          size = excluded.size,
+          updated_at = excluded.updated_at,
+          expires_at = excluded.expires_at,
+          version = CASE WHEN ${revived} THEN 1 ELSE memory.version + 1 END,
+          created_at = CASE WHEN ${revived} THEN excluded.created_at ELSE memory.created_at END,
+          access_count = CASE WHEN ${revived} THEN 0 ELSE memory.access_count END
+        RETURNING id, version`),
+      retrieve: db.prepare(`
+        UPDATE memory SET access_count = access_count + 1, accessed_at = @now
+        WHERE namespace = @namespace AND key = @key AND ${LIVE}
+        RETURNING *`),
+      remove: db.prepare(`DELETE FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`),
+      count: db.prepare(`SELECT COUNT(*) AS n FROM memory WHERE namespace = @namespace AND ${LIVE}`),
+      page: db.prepare(`
+        SELECT ${SUMMARY_COLUMNS} FROM memory WHERE namespace = @namespace AND ${LIVE}
+        ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset`),
+      countPrefix: db.prepare(`
+        SELECT COUNT(*) AS n FROM memory
+        WHERE namespace = @namespace AND substr(key, 1, length(@prefix)) = @prefix AND ${LIVE}`),
+      pagePrefix: db.prepare(`
+        SELECT ${SUMMARY_COLUMNS} FROM memory
+        WHERE namespace = @namespace AND substr(key, 1, length(@prefix)) = @prefix AND ${LIVE}
+        ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset`),
+      namespaces: db.prepare(`
+        SELECT namespace, COUNT(*) AS entries FROM memory WHERE ${LIVE}
+        GROUP BY namespace ORDER BY entries DESC, namespace LIMIT 20`),
+      sweep: db.prepare(`
+        DELETE FROM memory WHERE id IN (
+          SELECT id FROM memory WHERE expires_at IS NOT NULL AND expires_at <= @now LIMIT @batch)`),
+    };
+  }
+
+  store(namespace: string, key: string, value: string, ttlSeconds?: number): StoreResult {
+    checkNamespace(namespace);
+    checkKey(key);
+    const size = Buffer.byteLength(value, 'utf8');
+    if (size > this.limits.maxValueBytes) {
+      throw new InputError(
+        'value',
+        `value is ${size} bytes; the limit is ${this.limits.maxValueBytes} bytes`,
+        'store large data in a file and keep its path in memory, or raise memory.maxValueBytes in perfsop.config.json',
+      );
+    }
+    const now = this.now();
+    const expiresAt = ttlSeconds ? now + checkTtl(ttlSeconds) * 1000 : null;
+    const row = this.statements.upsert.get({ namespace, key, value, size, now, expires_at: expiresAt }) as {
+      id: number;
+      version: number;
+    };
+    return { id: row.id, created: row.version === 1, size, version: row.version, expiresAt };
+  }
+
+  retrieve(namespace: string, key: string): MemoryEntry | undefined {
+    checkNamespace(namespace);
+    checkKey(key);
+    const row = this.statements.retrieve.get({ namespace, key, now: this.now() }) as Row | undefined;
+    return row && { ...summary(row), value: row.value };
+  }
+
+  delete(namespace: string, key: string): boolean {
+    checkNamespace(namespace);
+    checkKey(key);
+    return this.statements.remove.run({ namespace, key, now: this.now() }).changes > 0;
+  }
+
+  list(namespace: string, options: { prefix?: string; limit: number; offset: number }): ListPage {
+    checkNamespace(namespace);
+    const params = { namespace, prefix: options.prefix, limit: options.limit, offset: options.offset, now: this.now() };
+    const [countStmt, pageStmt] = options.prefix
+      ? [this.statements.countPrefix, this.statements.pagePrefix]
+      : [this.statements.count, this.statements.page];
+    const { n: total } = countStmt.get(params) as { n: number };
+    const rows = pageStmt.all(params) as SummaryRow[];
+    const end = options.offset + rows.length;
+    return { entries: rows.map(summary), total, nextOffset: end < total ? end : null };
+  }
+
+  /** Namespaces that hold live entries, largest first: shown when a caller looks in an empty one. */
+  namespaces(): Array<{ namespace: string; entries: number }> {
+    return this.statements.namespaces.all({ now: this.now() }) as Array<{ namespace: string; entries: number }>;
+  }
+
+  /**
+   * Full-text search over keys and values, ranked by BM25 with the key weighted above the value.
+   * All words must match; when nothing matches them all, entries matching any word are ranked,
+   * so a long natural-language query still finds the closest entries.
+   */
+  search(text: string, options: { namespace?: string; limit: number }): SearchOutcome {
+    if (options.namespace !== undefined) checkNamespace(options.namespace);
+    const terms = searchTerms(text);
+    if (terms.length === 0) {
+      const rows = this.db
+        .prepare(
+          `SELECT ${SUMMARY_COLUMNS}, substr(value, 1, 160) AS snippet FROM memory
+           WHERE ${LIVE} ${options.namespace === undefined ? '' : 'AND namespace = @namespace'}
+           ORDER BY updated_at DESC, id DESC LIMIT @limit`,
+        )
+        .all({ now: this.now(), namespace: options.namespace, limit: options.limit }) as Array<SummaryRow & { snippet: string }>;
+      return { hits: rows.map((row) => ({ ...summary(row), score: null, snippet: row.snippet })), match: 'everything', terms };
+    }
+    for (const mode of ['all', 'any'] as const) {
+      const hits = this.match(ftsQuery(terms, mode), options);
+      if (hits.length > 0 || mode === 'any' || terms.length === 1) return { hits, match: mode, terms };
+    }
+    return { hits: [], match: 'any', terms };
+  }
+
+  /** Deletes expired rows in small batches so a big sweep never holds the write lock for long. */
+  sweepExpired(batch = 500): number {
+    let removed = 0;
+    for (;;) {
+      const { changes } = this.statements.sweep.run({ now: this.now(), batch });
+      removed += changes;
+      if (changes < batch) return removed;
+    }
+  }
+
+  private match(query: string, options: { namespace?: string; limit: number }): SearchHit[] {
+    const rows = this.db
+      .prepare(
+        `SELECT ${SUMMARY_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
+                snippet(memory_fts, -1, '**', '**', '…', 16) AS snippet,
+                bm25(memory_fts, 4.0, 1.0) AS rank
+         FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid
+         WHERE memory_fts MATCH @query
+           AND (m.expires_at IS NULL OR m.expires_at > @now)
+           ${options.namespace === undefined ? '' : 'AND m.namespace = @namespace'}
+         ORDER BY rank LIMIT @limit`,
+      )
+      .all({ query, now: this.now(), namespace: options.namespace, limit: options.limit }) as Array<
+      SummaryRow & { snippet: string; rank: number }
+    >;
+    // bm25() is "smaller is better" and negative; flip it so a higher score means more relevant.
+    return rows.map((row) => ({ ...summary(row), score: Number((-row.rank).toPrecision(4)), snippet: row.snippet }));
+  }
+}
+
+function summary(row: SummaryRow): MemorySummary {
+  return {
+    id: row.id,
+    namespace: row.namespace,
+    key: row.key,
+    size: row.size,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    accessCount: row.access_count,
+    accessedAt: row.accessed_at,
+  };
+}
+
+export function checkNamespace(namespace: string): void {
+  if (namespace.length === 0 || namespace.length > MAX_NAMESPACE_LENGTH || !NAMESPACE_PATTERN.test(namespace)) {
+    throw new InputError(
+      'namespace',
+      `namespace "${namespace.slice(0, 80)}" is not allowed: use 1-${MAX_NAMESPACE_LENGTH} characters from A-Z a-z 0-9 _ . : / -, starting with a letter or digit`,
+    );
+  }
+}
+
+export function checkKey(key: string): void {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new InputError('key', `key must be 1-${MAX_KEY_LENGTH} characters, got ${key.length}`);
+  }
+}
+
+function checkTtl(ttl: number): number {
+  if (!Number.isFinite(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) {
+    throw new InputError('ttl', `ttl must be between 0 and ${MAX_TTL_SECONDS} seconds (0 = never expires), got ${ttl}`);
+  }
+  return ttl;
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { App } from '../app.js';
+import { InputError } from '../errors.js';
+import { log } from '../log.js';
+import { createServer } from '../server.js';
+import { HttpGuard, isLoopback } from './http-guard.js';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  token?: string;
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
+  /** Bigger bodies get 413 before they are buffered. */
+  maxBodyBytes?: number;
+  /** Sessions without traffic for this long are closed. */
+  idleSessionMs?: number;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport | SSEServerTransport;
+  server: Server;
+  lastActive: number;
+}
+
+const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+
+/**
+ * Streamable HTTP at `/mcp` and the legacy HTTP+SSE transport at `/sse` + `/messages`, from one
+ * process, so old and new clients both connect. Each session gets its own MCP server over the
+ * shared app (one database).
+ */
+export async function serveHttp(app: App, options: HttpOptions): Promise<RunningHttpServer> {
+  if (!isLoopback(options.host) && !options.token) {
+    throw new InputError('token', `binding to ${options.host} exposes perfsop beyond this machine; set PERFSOP_TOKEN or --token`);
+  }
+  const sessions = new Map<string, Session>();
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  let guard: HttpGuard | undefined;
+
+  const httpServer = createHttpServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error(`HTTP ${req.method} ${req.url} failed`, error);
+      if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal server error');
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const verdict = guard!.check(req);
+    if (!verdict.ok) {
+      if (verdict.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="perfsop"');
+      sendJsonRpcError(res, verdict.status, -32000, verdict.message);
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/mcp') return handleStreamable(req, res);
+    if (url.pathname === '/sse' && req.method === 'GET') return openSse(res);
+    if (url.pathname === '/messages' && req.method === 'POST') return postSse(req, res, url.searchParams.get('sessionId'));
+    sendJsonRpcError(res, 404, -32000, `Not found: ${req.method} ${url.pathname}. Endpoints: /mcp (Streamable HTTP), GET /sse + POST /messages (legacy SSE)`);
+  }
+
+  async function handleStreamable(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = req.method === 'POST' ? await readJson(req, res, maxBody) : undefined;
+    if (body === INVALID) return;
+    const sessionId = header(req, 'mcp-session-id');
+    if (sessionId) {
+      const session = sessions.get(sessionId);
+      if (!session || !(session.transport instanceof StreamableHTTPServerTransport)) {
+        sendJsonRpcError(res, 404, -32001, 'Session not found; initialize a new session');
+        return;
+      }
+      session.lastActive = Date.now();
+      await session.transport.handleRequest(req, res, body);
+      return;
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(body)) {
+      sendJsonRpcError(res, 400, -32000, 'Bad Request: send an initialize request first, or the Mcp-Session-Id header of an open session');
+      return;
+    }
+    const server = createServer(app);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, server, lastActive: Date.now() });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+      void server.close();
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  async function openSse(res: ServerResponse): Promise<void> {
+    const transport = new SSEServerTransport('/messages', res);
+    const server = createServer(app);
+    sessions.set(transport.sessionId, { transport, server, lastActive: Date.now() });
+    transport.onclose = () => {
+      sessions.delete(transport.sessionId);
+      void server.close();
+    };
+    await server.connect(transport);
+  }
+
+  async function postSse(req: IncomingMessage, res: ServerResponse, sessionId: string | null): Promise<void> {
+    const session = sessionId ? sessions.get(sessionId) : undefined;
+    if (!session || !(session.transport instanceof SSEServerTransport)) {
+      sendJsonRpcError(res, 404, -32001, 'SSE session not found; open GET /sse first and post to the endpoint it announces');
+      return;
+    }
+    const body = await readJson(req, res, maxBody);
+    if (body === INVALID) return;
+    session.lastActive = Date.now();
+    await session.transport.handlePostMessage(req, res, body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  guard = new HttpGuard({ ...options, port });
+
+  const idleMs = options.idleSessionMs ?? 30 * 60_000;
+  const reaper = setInterval(() => {
+    const cutoff = Date.now() - idleMs;
+    for (const session of sessions.values()) {
+      if (session.lastActive < cutoff) void session.transport.close();
+    }
+  }, Math.min(idleMs, 60_000));
+  reaper.unref();
+
+  const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `http://${shown}:${port}`;
+  log.info(`serving MCP over HTTP: ${url}/mcp (Streamable HTTP), ${url}/sse (legacy SSE)${options.token ? ', bearer token required' : ''}`);
+
+  return {
+    url,
+    port,
+    async close() {
+      clearInterval(reaper);
+      await Promise.allSettled([...sessions.values()].map((session) => session.transport.close()));
+      sessions.clear();
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    },
+  };
+}
+
+const INVALID = Symbol('invalid body');
+
+/** Reads a JSON body, answering 413 or a JSON-RPC parse error itself when it cannot. */
+async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    sendJsonRpcError(res, 413, -32600, `Request body too large: ${declared} bytes; the limit is ${maxBytes}`, true);
+    return INVALID;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      sendJsonRpcError(res, 413, -32600, `Request body too large: over ${maxBytes} bytes`, true);
+      return INVALID;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (error) {
+    sendJsonRpcError(res, 400, -32700, `Parse error: ${(error as Error).message}`);
+    return INVALID;
+  }
+}
+
+function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string, closeConnection = false): void {
+  if (closeConnection) res.setHeader('Connection', 'close');
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,64 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { App, type AppOptions } from '../../src/app.js';
+import { createServer } from '../../src/server.js';
+import { tempDir } from './temp.js';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli.js');
+
+export interface Connected {
+  client: Client;
+  app: App;
+  close(): Promise<void>;
+}
+
+/**
+ * A real SDK client talking to a real perfsop server over the SDK's in-memory transport pair,
+ * on a fresh database. tools/list runs first so the client validates every structuredContent
+ * against the advertised output schema.
+ */
+export async function connectInMemory(options: AppOptions = {}): Promise<Connected> {
+  const app = new App({ dbPath: join(tempDir(), 'perfsop.db'), configPath: undefined, env: {}, ...options });
+  const server = createServer(app);
+  const client = new Client({ name: 'perfsop-test', version: '0.0.0' });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  await client.connect(clientSide);
+  await client.listTools();
+  return {
+    client,
+    app,
+    async close() {
+      await client.close();
+      await server.close();
+      app.close();
+    },
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content
+    .filter((part) => part.type === 'text')
+    .map((part) => (part as { text: string }).text)
+    .join('\n');
+}
+
+/** Calls a tool that must succeed; returns its structured result. */
+export async function callOk(client: Client, name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  expect(result.isError, textOf(result)).toBeFalsy();
+  expect(result.structuredContent).toBeDefined();
+  return result.structuredContent as Record<string, unknown>;
+}
+
+/** Calls a tool that must answer with an error; returns the error text. */
+export async function callError(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  expect(result.isError, `expected an error, got: ${textOf(result)}`).toBe(true);
+  return textOf(result);
+}

@@ -1,0 +1,5 @@
+import type { ToolDefinition } from '../src/tooling/define-tool.js';
+import { memoryUsage } from './memory-usage.js';
+
+/** Every tool perfsop serves, in the order `tools/list` shows them. */
+export const TOOLS: readonly ToolDefinition[] = [memoryUsage];
