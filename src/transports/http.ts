@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -31,7 +30,6 @@ export interface RunningHttpServer {
 
 interface Session {
   transport: StreamableHTTPServerTransport | SSEServerTransport;
-  server: Server;
   lastActive: number;
 }
 
@@ -94,12 +92,13 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, lastActive: Date.now() });
+        sessions.set(id, { transport, lastActive: Date.now() });
       },
     });
+    // Protocol.connect chains its own close handling onto this; calling server.close() here
+    // would close the transport again and recurse.
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
-      void server.close();
     };
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
@@ -108,10 +107,9 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
   async function openSse(res: ServerResponse): Promise<void> {
     const transport = new SSEServerTransport('/messages', res);
     const server = createServer(app);
-    sessions.set(transport.sessionId, { transport, server, lastActive: Date.now() });
+    sessions.set(transport.sessionId, { transport, lastActive: Date.now() });
     transport.onclose = () => {
       sessions.delete(transport.sessionId);
-      void server.close();
     };
     await server.connect(transport);
   }

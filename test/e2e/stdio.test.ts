@@ -1,0 +1,80 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { CLI, callOk } from '../helpers/mcp.js';
+import { isRunning, waitForExit } from '../helpers/processes.js';
+import { tempDir } from '../helpers/temp.js';
+
+async function connectStdio(dbPath: string): Promise<{ client: Client; pid: number }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI],
+    env: { ...(process.env as Record<string, string>), PERFSOP_DB: dbPath },
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'perfsop-e2e', version: '0.0.0' });
+  await client.connect(transport);
+  return { client, pid: transport.pid! };
+}
+
+describe('the built CLI over stdio', () => {
+  it('serves tools/list and memory_usage calls to the SDK client, and exits when the client leaves', async () => {
+    const db = join(tempDir(), 'perfsop.db');
+    const { client, pid } = await connectStdio(db);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('memory_usage');
+    expect(await callOk(client, 'memory_usage', { action: 'store', key: 'e2e', value: 'over stdio' })).toMatchObject({ stored: true });
+    expect(await callOk(client, 'memory_usage', { action: 'retrieve', key: 'e2e' })).toMatchObject({ found: true, value: 'over stdio' });
+    await client.close();
+    for (let i = 0; i < 100 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('keeps what one process stored for a new process after the first has exited', async () => {
+    const db = join(tempDir(), 'perfsop.db');
+    const first = await connectStdio(db);
+    await callOk(first.client, 'memory_usage', { action: 'store', namespace: 'learning', key: 'checkout', value: '{"p95":312}' });
+    await first.client.close();
+    for (let i = 0; i < 100 && isRunning(first.pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(isRunning(first.pid)).toBe(false);
+
+    const second = await connectStdio(db);
+    expect(second.pid).not.toBe(first.pid);
+    expect(await callOk(second.client, 'memory_usage', { action: 'retrieve', namespace: 'learning', key: 'checkout' })).toMatchObject({
+      found: true,
+      value: { p95: 312 },
+    });
+    await second.client.close();
+  });
+
+  it('writes nothing but JSON-RPC messages to stdout, even with debug logging on', async () => {
+    const child = spawn(process.execPath, [CLI], {
+      env: { ...process.env, PERFSOP_DB: join(tempDir(), 'perfsop.db'), PERFSOP_LOG_LEVEL: 'debug' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const lines: string[] = [];
+    const reader = createInterface({ input: child.stdout });
+    reader.on('line', (line) => lines.push(line));
+    const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'memory_usage', arguments: { action: 'store', key: 'k', value: 'v' } } });
+    send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'memory_usage', arguments: { action: 'bogus' } } });
+    for (let i = 0; i < 200 && lines.length < 4; i++) await new Promise((r) => setTimeout(r, 25));
+    child.stdin.end();
+    expect(await waitForExit(child)).toBe(0);
+
+    expect(lines).toHaveLength(4);
+    const messages = lines.map((line) => JSON.parse(line) as { jsonrpc: string; id: number; result?: { isError?: boolean } });
+    expect(messages.every((m) => m.jsonrpc === '2.0')).toBe(true);
+    expect(messages.map((m) => m.id)).toEqual([1, 2, 3, 4]);
+    expect(messages[3]!.result?.isError).toBe(true);
+    expect(stderr).toContain('perfsop debug: database open');
+  });
+});

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { CLI } from './mcp.js';
+import { tempDir } from './temp.js';
+
+/** True while a process with this pid exists (signal 0 probes without touching it). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitForExit(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+export interface HttpPerfsop {
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts the built CLI with `--http --port 0` on a fresh database and waits for its address. */
+export async function startHttpPerfsop(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<HttpPerfsop> {
+  const child = spawn(process.execPath, [CLI, '--http', '--port', '0', ...extraArgs], {
+    env: { ...process.env, PERFSOP_DB: join(tempDir(), 'perfsop.db'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /serving MCP over HTTP: (http:\/\/\S+?)\/mcp/.exec(stderr);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`perfsop --http exited with ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return waitForExit(child);
+    },
+  };
+}
