@@ -56,23 +56,12 @@ export interface SearchOutcome {
   terms: string[];
 }
 
-interface Row {
-  id: number;
-  namespace: string;
-  key: string;
-  value: string;
-  size: number;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  expires_at: number | null;
-  access_count: number;
-  accessed_at: number | null;
-}
-
-type SummaryRow = Omit<Row, 'value'>;
-
-const SUMMARY_COLUMNS = 'id, namespace, key, size, version, created_at, updated_at, expires_at, access_count, accessed_at';
+// Aliased to the field names of MemorySummary, so rows need no mapping.
+const SUMMARY_COLUMNS = [
+  'id', 'namespace', 'key', 'size', 'version', 'created_at AS createdAt', 'updated_at AS updatedAt',
+  'expires_at AS expiresAt', 'access_count AS accessCount', 'accessed_at AS accessedAt',
+];
+const SUMMARY = SUMMARY_COLUMNS.join(', ');
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 
 /**
@@ -115,17 +104,17 @@ export class MemoryStore {
       retrieve: db.prepare(`
         UPDATE memory SET access_count = access_count + 1, accessed_at = @now
         WHERE namespace = @namespace AND key = @key AND ${LIVE}
-        RETURNING *`),
+        RETURNING ${SUMMARY}, value`),
       remove: db.prepare(`DELETE FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`),
       count: db.prepare(`SELECT COUNT(*) AS n FROM memory WHERE namespace = @namespace AND ${LIVE}`),
       page: db.prepare(`
-        SELECT ${SUMMARY_COLUMNS} FROM memory WHERE namespace = @namespace AND ${LIVE}
+        SELECT ${SUMMARY} FROM memory WHERE namespace = @namespace AND ${LIVE}
         ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset`),
       countPrefix: db.prepare(`
         SELECT COUNT(*) AS n FROM memory
         WHERE namespace = @namespace AND substr(key, 1, length(@prefix)) = @prefix AND ${LIVE}`),
       pagePrefix: db.prepare(`
-        SELECT ${SUMMARY_COLUMNS} FROM memory
+        SELECT ${SUMMARY} FROM memory
         WHERE namespace = @namespace AND substr(key, 1, length(@prefix)) = @prefix AND ${LIVE}
         ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset`),
       namespaces: db.prepare(`
@@ -160,8 +149,7 @@ export class MemoryStore {
   retrieve(namespace: string, key: string): MemoryEntry | undefined {
     checkNamespace(namespace);
     checkKey(key);
-    const row = this.statements.retrieve.get({ namespace, key, now: this.now() }) as Row | undefined;
-    return row && { ...summary(row), value: row.value };
+    return this.statements.retrieve.get({ namespace, key, now: this.now() }) as MemoryEntry | undefined;
   }
 
   delete(namespace: string, key: string): boolean {
@@ -177,9 +165,9 @@ export class MemoryStore {
       ? [this.statements.countPrefix, this.statements.pagePrefix]
       : [this.statements.count, this.statements.page];
     const { n: total } = countStmt.get(params) as { n: number };
-    const rows = pageStmt.all(params) as SummaryRow[];
-    const end = options.offset + rows.length;
-    return { entries: rows.map(summary), total, nextOffset: end < total ? end : null };
+    const entries = pageStmt.all(params) as MemorySummary[];
+    const end = options.offset + entries.length;
+    return { entries, total, nextOffset: end < total ? end : null };
   }
 
   /** Namespaces that hold live entries, largest first: shown when a caller looks in an empty one. */
@@ -198,12 +186,12 @@ export class MemoryStore {
     if (terms.length === 0) {
       const rows = this.db
         .prepare(
-          `SELECT ${SUMMARY_COLUMNS}, substr(value, 1, 160) AS snippet FROM memory
+          `SELECT ${SUMMARY}, substr(value, 1, 160) AS snippet FROM memory
            WHERE ${LIVE} ${options.namespace === undefined ? '' : 'AND namespace = @namespace'}
            ORDER BY updated_at DESC, id DESC LIMIT @limit`,
         )
-        .all({ now: this.now(), namespace: options.namespace, limit: options.limit }) as Array<SummaryRow & { snippet: string }>;
-      return { hits: rows.map((row) => ({ ...summary(row), score: null, snippet: row.snippet })), match: 'everything', terms };
+        .all({ now: this.now(), namespace: options.namespace, limit: options.limit }) as Array<MemorySummary & { snippet: string }>;
+      return { hits: rows.map((row) => ({ ...row, score: null })), match: 'everything', terms };
     }
     for (const mode of ['all', 'any'] as const) {
       const hits = this.match(ftsQuery(terms, mode), options);
@@ -225,7 +213,7 @@ export class MemoryStore {
   private match(query: string, options: { namespace?: string; limit: number }): SearchHit[] {
     const rows = this.db
       .prepare(
-        `SELECT ${SUMMARY_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
+        `SELECT ${SUMMARY_COLUMNS.map((c) => `m.${c}`).join(', ')},
                 snippet(memory_fts, -1, '**', '**', '…', 16) AS snippet,
                 bm25(memory_fts, 4.0, 1.0) AS rank
          FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid
@@ -235,26 +223,11 @@ export class MemoryStore {
          ORDER BY rank LIMIT @limit`,
       )
       .all({ query, now: this.now(), namespace: options.namespace, limit: options.limit }) as Array<
-      SummaryRow & { snippet: string; rank: number }
+      MemorySummary & { snippet: string; rank: number }
     >;
     // bm25() is "smaller is better" and negative; flip it so a higher score means more relevant.
-    return rows.map((row) => ({ ...summary(row), score: Number((-row.rank).toPrecision(4)), snippet: row.snippet }));
+    return rows.map(({ rank, ...row }) => ({ ...row, score: Number((-rank).toPrecision(4)) }));
   }
-}
-
-function summary(row: SummaryRow): MemorySummary {
-  return {
-    id: row.id,
-    namespace: row.namespace,
-    key: row.key,
-    size: row.size,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    expiresAt: row.expires_at,
-    accessCount: row.access_count,
-    accessedAt: row.accessed_at,
-  };
 }
 
 export function checkNamespace(namespace: string): void {

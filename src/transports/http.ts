@@ -34,6 +34,8 @@ interface Session {
 }
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+/** Each session holds a server object; a cap keeps a misbehaving client from exhausting memory. */
+const MAX_SESSIONS = 1000;
 
 /**
  * Streamable HTTP at `/mcp` and the legacy HTTP+SSE transport at `/sse` + `/messages`, from one
@@ -88,6 +90,7 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
       sendJsonRpcError(res, 400, -32000, 'Bad Request: send an initialize request first, or the Mcp-Session-Id header of an open session');
       return;
     }
+    if (refuseWhenFull(res)) return;
     const server = createServer(app);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -105,6 +108,7 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
   }
 
   async function openSse(res: ServerResponse): Promise<void> {
+    if (refuseWhenFull(res)) return;
     const transport = new SSEServerTransport('/messages', res);
     const server = createServer(app);
     sessions.set(transport.sessionId, { transport, lastActive: Date.now() });
@@ -112,6 +116,12 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
       sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
+  }
+
+  function refuseWhenFull(res: ServerResponse): boolean {
+    if (sessions.size < MAX_SESSIONS) return false;
+    sendJsonRpcError(res, 503, -32000, `Too many open sessions (${MAX_SESSIONS}); close idle ones and retry`);
+    return true;
   }
 
   async function postSse(req: IncomingMessage, res: ServerResponse, sessionId: string | null): Promise<void> {
