@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { App } from './app.js';
 import { InputError, errorMessage } from './errors.js';
 import { log } from './log.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
@@ -47,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
 
   const [command, ...rest] = positionals;
   if (command === 'mcp-config') return print(mcpConfig());
+  // Imported here so --help, --version and mcp-config answer without loading the server.
+  const { App } = await import('./app.js');
   const app = new App({ configPath: values.config, dbPath: values.db });
 
   if (command === 'call') {

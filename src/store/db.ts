@@ -1,9 +1,18 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
+
+// Loaded on first open rather than at import: the native module costs start-up time that
+// tools/list never needs.
+let Database: typeof BetterSqlite3 | undefined;
+function sqlite(): typeof BetterSqlite3 {
+  Database ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  return Database;
+}
 
 /** How long a writer waits for another process's lock before giving up; swarms write concurrently. */
 const BUSY_TIMEOUT_MS = 15_000;
@@ -18,7 +27,8 @@ export interface OpenOptions {
  */
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  const Sqlite = sqlite();
+  const db = new Sqlite(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     // Switching to WAL takes a lock that the busy handler does not always cover on a brand-new
     // file opened by several processes at once, so retry briefly.
