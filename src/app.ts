@@ -50,6 +50,7 @@ export class App {
   close(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
+    this.memoryStore?.close();
     this.memoryStore = undefined;
     this.database?.close();
     this.database = undefined;

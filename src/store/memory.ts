@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { InputError } from '../errors.js';
+import { log } from '../log.js';
 import type { Db } from './db.js';
 import { ftsQuery, searchTerms, type MatchMode } from './fts-query.js';
 
@@ -69,9 +70,13 @@ const LIVE = '(expires_at IS NULL OR expires_at > @now)';
  * its TTL is gone for callers at once; `sweepExpired` removes the rows from disk later.
  */
 export class MemoryStore {
+  /** Reads counted since the last flush, by row id. */
+  private readonly pendingReads = new Map<number, { namespace: string; key: string; count: number; at: number }>();
+  private flushTimer: NodeJS.Timeout | undefined;
   private readonly statements: {
     upsert: Statement;
     retrieve: Statement;
+    countReads: Statement;
     remove: Statement;
     count: Statement;
     page: Statement;
@@ -85,6 +90,8 @@ export class MemoryStore {
     private readonly db: Db,
     private readonly limits: MemoryLimits,
     private readonly now: () => number = Date.now,
+    /** How long read counts wait before they are written; see `retrieve`. */
+    private readonly readFlushMs = 1000,
   ) {
     // An upsert over an expired row starts a fresh entry rather than continuing the dead one.
     const revived = 'memory.expires_at IS NOT NULL AND memory.expires_at <= excluded.updated_at';
@@ -101,10 +108,10 @@ export class MemoryStore {
           created_at = CASE WHEN ${revived} THEN excluded.created_at ELSE memory.created_at END,
           access_count = CASE WHEN ${revived} THEN 0 ELSE memory.access_count END
         RETURNING id, version`),
-      retrieve: db.prepare(`
-        UPDATE memory SET access_count = access_count + 1, accessed_at = @now
-        WHERE namespace = @namespace AND key = @key AND ${LIVE}
-        RETURNING ${SUMMARY}, value`),
+      retrieve: db.prepare(`SELECT ${SUMMARY}, value FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`),
+      countReads: db.prepare(`
+        UPDATE memory SET access_count = access_count + @count, accessed_at = MAX(COALESCE(accessed_at, 0), @at)
+        WHERE id = @id AND namespace = @namespace AND key = @key`),
       remove: db.prepare(`DELETE FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`),
       count: db.prepare(`SELECT COUNT(*) AS n FROM memory WHERE namespace = @namespace AND ${LIVE}`),
       page: db.prepare(`
@@ -146,10 +153,52 @@ export class MemoryStore {
     return { id: row.id, created: row.version === 1, size, version: row.version, expiresAt };
   }
 
+  /**
+   * A read stays a read: the access count is kept in memory and written in one batch a moment
+   * later. Bumping it in place would turn every retrieve into a write transaction, which doubles
+   * its cost and changes the file under every other process sharing it (they would all drop their
+   * page caches). A crash loses at most the last `readFlushMs` of counts, never stored data.
+   */
   retrieve(namespace: string, key: string): MemoryEntry | undefined {
     checkNamespace(namespace);
     checkKey(key);
-    return this.statements.retrieve.get({ namespace, key, now: this.now() }) as MemoryEntry | undefined;
+    const now = this.now();
+    const entry = this.statements.retrieve.get({ namespace, key, now }) as MemoryEntry | undefined;
+    if (!entry) return undefined;
+    const pending = this.pendingReads.get(entry.id) ?? { namespace, key, count: 0, at: now };
+    pending.count += 1;
+    pending.at = now;
+    this.pendingReads.set(entry.id, pending);
+    this.scheduleFlush();
+    return { ...entry, accessCount: entry.accessCount + pending.count, accessedAt: now };
+  }
+
+  /** Writes the counted reads; called by its timer, and by `close` so nothing counted is lost. */
+  flushReads(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingReads.size === 0) return;
+    this.db.transaction(() => {
+      for (const [id, read] of this.pendingReads) this.statements.countReads.run({ id, ...read });
+    })();
+    // Cleared only after the commit: if the database was too busy, the counts wait for the next try.
+    this.pendingReads.clear();
+  }
+
+  private scheduleFlush(): void {
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      try {
+        this.flushReads();
+      } catch (error) {
+        log.warn('could not write memory read counts yet; retrying', error);
+        this.scheduleFlush();
+      }
+    }, this.readFlushMs).unref();
+  }
+
+  close(): void {
+    this.flushReads();
   }
 
   delete(namespace: string, key: string): boolean {

@@ -27,6 +27,9 @@ export async function serveStdio(app: App): Promise<void> {
     };
     process.stdin.once('end', finish);
     process.stdin.once('close', finish);
+    // A client that stops us with a signal still gets pending writes (read counts) flushed.
+    process.once('SIGTERM', finish);
+    process.once('SIGINT', finish);
     transport.onclose = finish;
   });
 }

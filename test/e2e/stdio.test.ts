@@ -78,3 +78,20 @@ describe('the built CLI over stdio', () => {
     expect(stderr).toContain('perfsop debug: database open');
   });
 });
+
+describe('stopping the stdio server with a signal', () => {
+  it('exits cleanly on SIGTERM and keeps what it had counted', async () => {
+    const db = join(tempDir(), 'perfsop.db');
+    const { client, pid } = await connectStdio(db);
+    await callOk(client, 'memory_usage', { action: 'store', key: 'signal', value: 'x' });
+    await callOk(client, 'memory_usage', { action: 'retrieve', key: 'signal' });
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(isRunning(pid)).toBe(false);
+    await client.close();
+
+    const next = await connectStdio(db);
+    expect((await callOk(next.client, 'memory_usage', { action: 'list' })).entries).toMatchObject([{ key: 'signal', access_count: 1 }]);
+    await next.client.close();
+  });
+});

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callError, callOk, connectInMemory, textOf, type Connected } from '../helpers/mcp.js';
 
@@ -51,6 +52,36 @@ describe('memory_usage over the MCP protocol', () => {
     expect(json).toMatchObject({ found: true, value: { p95: 312, techniques: ['batch'] }, value_type: 'json' });
     expect((await call({ action: 'retrieve', key: 'json' })).access_count).toBe(2);
     expect(await call({ action: 'retrieve', key: 'absent' })).toMatchObject({ success: true, found: false, value: null });
+  });
+
+  it('answers retrieve without writing to the database, and writes the read counts in one batch', async () => {
+    const { call, app } = await open();
+    await call({ action: 'store', key: 'hot', value: 'read me' });
+    // data_version changes for a connection when any other connection commits to the file.
+    const observer = new Database(app.dbPath, { readonly: true });
+    const version = () => observer.pragma('data_version', { simple: true });
+    const before = version();
+    for (let i = 0; i < 5; i++) await call({ action: 'retrieve', key: 'hot' });
+    expect(version()).toBe(before);
+    app.memory.flushReads();
+    expect(version()).not.toBe(before);
+    const row = observer.prepare("SELECT access_count, accessed_at FROM memory WHERE key = 'hot'").get() as { access_count: number; accessed_at: number };
+    expect(row.access_count).toBe(5);
+    expect(row.accessed_at).toBeGreaterThan(0);
+    observer.close();
+  });
+
+  it('writes pending read counts when the app closes, so a new process sees them', async () => {
+    const { call, app } = await open();
+    await call({ action: 'store', key: 'counted', value: 'x' });
+    await call({ action: 'retrieve', key: 'counted' });
+    await call({ action: 'retrieve', key: 'counted' });
+    const path = app.dbPath;
+    await connected!.close();
+    connected = undefined;
+    const reopened = await open({ dbPath: path });
+    expect((await reopened.call({ action: 'list' })).entries).toMatchObject([{ key: 'counted', access_count: 2 }]);
+    expect((await reopened.call({ action: 'retrieve', key: 'counted' })).access_count).toBe(3);
   });
 
   it('keeps namespaces apart', async () => {
