@@ -177,7 +177,7 @@ export class MemoryStore {
   flushReads(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.pendingReads.size === 0) return;
+    if (this.pendingReads.size === 0 || !this.db.open) return;
     this.db.transaction(() => {
       for (const [id, read] of this.pendingReads) this.statements.countReads.run({ id, ...read });
     })();
@@ -188,10 +188,16 @@ export class MemoryStore {
   private scheduleFlush(): void {
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
+      // Whoever closed the database without closing this store has given up on the counts.
+      if (!this.db.open) return this.pendingReads.clear();
       try {
         this.flushReads();
       } catch (error) {
-        log.warn('could not write memory read counts yet; retrying', error);
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY') {
+          log.warn(`dropped ${this.pendingReads.size} memory read count(s) that could not be written`, error);
+          return this.pendingReads.clear();
+        }
+        log.warn('database busy; will write memory read counts on the next try');
         this.scheduleFlush();
       }
     }, this.readFlushMs).unref();
