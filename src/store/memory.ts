@@ -185,6 +185,12 @@ export class MemoryStore {
     this.pendingReads.clear();
   }
 
+  /** This process's reads not yet written, so its own answers never show a stale count. */
+  private withPendingReads<T extends MemorySummary>(entry: T): T {
+    const pending = this.pendingReads.get(entry.id);
+    return pending ? { ...entry, accessCount: entry.accessCount + pending.count, accessedAt: Math.max(entry.accessedAt ?? 0, pending.at) } : entry;
+  }
+
   private scheduleFlush(): void {
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
@@ -220,7 +226,7 @@ export class MemoryStore {
       ? [this.statements.countPrefix, this.statements.pagePrefix]
       : [this.statements.count, this.statements.page];
     const { n: total } = countStmt.get(params) as { n: number };
-    const entries = pageStmt.all(params) as MemorySummary[];
+    const entries = (pageStmt.all(params) as MemorySummary[]).map((entry) => this.withPendingReads(entry));
     const end = options.offset + entries.length;
     return { entries, total, nextOffset: end < total ? end : null };
   }
@@ -246,7 +252,7 @@ export class MemoryStore {
            ORDER BY updated_at DESC, id DESC LIMIT @limit`,
         )
         .all({ now: this.now(), namespace: options.namespace, limit: options.limit }) as Array<MemorySummary & { snippet: string }>;
-      return { hits: rows.map((row) => ({ ...row, score: null })), match: 'everything', terms };
+      return { hits: rows.map((row) => ({ ...this.withPendingReads(row), score: null })), match: 'everything', terms };
     }
     for (const mode of ['all', 'any'] as const) {
       const hits = this.match(ftsQuery(terms, mode), options);
@@ -281,7 +287,7 @@ export class MemoryStore {
       MemorySummary & { snippet: string; rank: number }
     >;
     // bm25() is "smaller is better" and negative; flip it so a higher score means more relevant.
-    return rows.map(({ rank, ...row }) => ({ ...row, score: Number((-rank).toPrecision(4)) }));
+    return rows.map(({ rank, ...row }) => ({ ...this.withPendingReads(row), score: Number((-rank).toPrecision(4)) }));
   }
 }
 

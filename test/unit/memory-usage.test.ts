@@ -63,6 +63,8 @@ describe('memory_usage over the MCP protocol', () => {
     const before = version();
     for (let i = 0; i < 5; i++) await call({ action: 'retrieve', key: 'hot' });
     expect(version()).toBe(before);
+    // This process's own answers already include the reads it has not written yet.
+    expect((await call({ action: 'list' })).entries).toMatchObject([{ key: 'hot', access_count: 5 }]);
     app.memory.flushReads();
     expect(version()).not.toBe(before);
     const row = observer.prepare("SELECT access_count, accessed_at FROM memory WHERE key = 'hot'").get() as { access_count: number; accessed_at: number };
