@@ -1,4 +1,5 @@
 import { loadConfig, type Config } from './config.js';
+import { errorMessage } from './errors.js';
 import { log } from './log.js';
 import { artifactsDir, databasePath } from './paths.js';
 import { openDatabase, type Db } from './store/db.js';
@@ -17,20 +18,36 @@ export interface AppOptions {
  * opens on first use, so `tools/list` answers without touching the disk.
  */
 export class App {
-  readonly config: Config;
   readonly dbPath: string;
   readonly artifactsDir: string;
   private database: Db | undefined;
   private memoryStore: MemoryStore | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly loaded: { config: Config } | { problem: unknown };
 
   constructor(options: AppOptions = {}) {
     const env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
-    this.config = loadConfig(options.configPath, env);
+    // A broken config file must not take the server down: tools/list still answers, and every
+    // tool that needs the config says exactly what is wrong with it.
+    try {
+      this.loaded = { config: loadConfig(options.configPath, env) };
+    } catch (problem) {
+      this.loaded = { problem };
+    }
     this.dbPath = options.dbPath ?? databasePath(env);
     this.artifactsDir = artifactsDir(env);
+  }
+
+  get config(): Config {
+    if ('problem' in this.loaded) throw this.loaded.problem;
+    return this.loaded.config;
+  }
+
+  /** The reason the config could not be loaded, for a warning at start-up. */
+  get configProblem(): string | undefined {
+    return 'problem' in this.loaded ? errorMessage(this.loaded.problem) : undefined;
   }
 
   get db(): Db {

@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   // Imported here so --help, --version and mcp-config answer without loading the server.
   const { App } = await import('./app.js');
   const app = new App({ configPath: values.config, dbPath: values.db });
+  if (app.configProblem) log.warn(`${app.configProblem}; tools that need the config will report it`);
 
   if (command === 'call') {
     const { callTool } = await import('./commands/call.js');

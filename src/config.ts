@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from './errors.js';
 
@@ -12,25 +12,125 @@ const MemoryConfig = z
   })
   .strict();
 
+/** What perfsop may run and where it may send load, with caps a wrong or manipulated model cannot exceed. */
 const PolicyConfig = z
   .object({
     allowAdhocCommands: z.boolean().default(false),
     allowedHosts: z.array(z.string().min(1)).default(['127.0.0.1', 'localhost', '::1']),
+    maxDuration: z.number().positive().max(86_400).default(600),
+    maxConnections: z.number().int().positive().max(100_000).default(1000),
+    maxIterations: z.number().int().positive().max(1_000_000).default(10_000),
+    maxAmount: z.number().int().positive().default(10_000_000),
+    maxWorkers: z.number().int().positive().max(256).default(16),
   })
   .strict();
 
-// Components and suites are described in DESIGN.md; the tools that read them validate their own part.
+const Body = z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]);
+const Headers = z.record(z.string(), z.string());
+
+export const RequestSchema = z
+  .object({
+    method: z.string().min(1).optional(),
+    path: z.string().startsWith('/'),
+    headers: Headers.optional(),
+    body: Body.optional(),
+  })
+  .strict();
+
+/** autocannon options a component or benchmark may set; unset ones take the call's or the defaults. */
+export const LoadSchema = z
+  .object({
+    connections: z.number().int().positive().optional(),
+    duration: z.number().positive().optional(),
+    amount: z.number().int().positive().optional(),
+    pipelining: z.number().int().positive().max(100).optional(),
+    workers: z.number().int().positive().optional(),
+    method: z.string().min(1).optional(),
+    headers: Headers.optional(),
+    body: Body.optional(),
+    requests: z.array(RequestSchema).min(1).optional(),
+    timeout: z.number().positive().optional(),
+    warmup: z.number().min(0).optional(),
+  })
+  .strict();
+
+export const ThresholdsSchema = z
+  .object({
+    p50_ms: z.number().positive().optional(),
+    p95_ms: z.number().positive().optional(),
+    p99_ms: z.number().positive().optional(),
+    min_rps: z.number().positive().optional(),
+    max_error_rate: z.number().min(0).max(1).optional(),
+    max_mean_ms: z.number().positive().optional(),
+  })
+  .strict();
+
+const ComponentSchema = z
+  .object({
+    command: z.string().min(1).optional(),
+    cwd: z.string().default('.'),
+    env: z.record(z.string(), z.string()).default({}),
+    url: z.url({ protocol: /^https?$/ }),
+    ready: z.string().startsWith('/').default('/'),
+    readyTimeout: z.number().positive().max(600).default(30),
+    load: LoadSchema.default({}),
+  })
+  .strict();
+
+const BenchmarkBase = { name: z.string().min(1).max(200), thresholds: ThresholdsSchema.optional(), noise_pct: z.number().positive().max(100).optional() };
+
+export const BenchmarkSchema = z.discriminatedUnion('type', [
+  z.object({ ...BenchmarkBase, type: z.literal('http'), component: z.string().optional(), url: z.url().optional(), load: LoadSchema.optional() }).strict(),
+  z
+    .object({
+      ...BenchmarkBase,
+      type: z.literal('command'),
+      command: z.string().min(1),
+      cwd: z.string().optional(),
+      env: z.record(z.string(), z.string()).optional(),
+      iterations: z.number().int().positive().optional(),
+      warmup: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ...BenchmarkBase,
+      type: z.literal('micro'),
+      module: z.string().min(1),
+      cwd: z.string().optional(),
+      iterations: z.number().int().positive().optional(),
+      functions: z.array(z.string()).optional(),
+    })
+    .strict(),
+]);
+
+const SuiteSchema = z
+  .object({
+    description: z.string().optional(),
+    benchmarks: z.array(BenchmarkSchema).min(1),
+    thresholds: ThresholdsSchema.optional(),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    components: z.record(z.string(), z.unknown()).default({}),
-    suites: z.record(z.string(), z.unknown()).default({}),
-    policy: PolicyConfig.default({ allowAdhocCommands: false, allowedHosts: ['127.0.0.1', 'localhost', '::1'] }),
-    memory: MemoryConfig.default({ maxValueBytes: DEFAULT_MAX_VALUE_BYTES, sweepIntervalSeconds: 60 }),
+    components: z.record(z.string(), ComponentSchema).default({}),
+    suites: z.record(z.string(), SuiteSchema).default({}),
+    policy: PolicyConfig.prefault({}),
+    memory: MemoryConfig.prefault({}),
   })
   .strict();
 
-export type Config = z.infer<typeof ConfigSchema> & { path: string | undefined };
+export type ComponentConfig = z.infer<typeof ComponentSchema>;
+export type BenchmarkConfig = z.infer<typeof BenchmarkSchema>;
+export type SuiteConfig = z.infer<typeof SuiteSchema>;
+export type LoadConfig = z.infer<typeof LoadSchema>;
+export type Thresholds = z.infer<typeof ThresholdsSchema>;
+export type PolicyConfig = z.infer<typeof PolicyConfig>;
+
+/** `path` is the file read, if any; `baseDir` is what relative paths in it are relative to. */
+export type Config = z.infer<typeof ConfigSchema> & { path: string | undefined; baseDir: string };
 
 /** `--config`, else `PERFSOP_CONFIG`, else `perfsop.config.json` in the working directory, else defaults. */
 export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -38,7 +138,7 @@ export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = proce
   const path = resolve(given ?? 'perfsop.config.json');
   if (!existsSync(path)) {
     if (given) throw new InputError('config', `config file not found: ${path}`);
-    return applyEnv({ ...ConfigSchema.parse({}), path: undefined }, env);
+    return applyEnv({ ...ConfigSchema.parse({}), path: undefined, baseDir: process.cwd() }, env);
   }
   let raw: unknown;
   try {
@@ -51,7 +151,9 @@ export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = proce
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new InputError('config', `${path} is invalid: ${problems.join('; ')}`);
   }
-  return applyEnv({ ...parsed.data, path }, env);
+  // Relative paths in the file (component cwd, commands, modules) are relative to the file, not to
+  // wherever an MCP client happened to start perfsop.
+  return applyEnv({ ...parsed.data, path, baseDir: dirname(path) }, env);
 }
 
 // An environment override lets tests and one-off runs change a limit without writing a config file.

@@ -7,7 +7,8 @@ import { VERSION } from '../version.js';
 
 /**
  * `perfsop call <tool> '<json>'`: the same server path an MCP client takes (validation, errors,
- * output schema), in one process, for humans and scripts. Exit code 1 when the tool reports an error.
+ * output schema), in one process, for humans and scripts. Exit code 1 when the tool reports an
+ * error, 3 when it ran but reports `success: false` (a failed benchmark threshold).
  */
 export async function callTool(app: App, args: string[], options: { json: boolean }): Promise<number> {
   const [name, json, ...extra] = args;
@@ -46,7 +47,10 @@ export async function callTool(app: App, args: string[], options: { json: boolea
         else if (part.type === 'resource_link') process.stdout.write(`[${part.name}] ${part.uri}\n`);
       }
     }
-    return result.isError ? 1 : 0;
+    if (result.isError) return 1;
+    // The tool ran but its own checks failed (e.g. a benchmark threshold): CI must see it.
+    const structured = result.structuredContent as { success?: unknown } | undefined;
+    return structured?.success === false ? 3 : 0;
   } finally {
     await client.close();
     await server.close();

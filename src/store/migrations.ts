@@ -49,4 +49,77 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 2,
+    name: 'benchmark runs',
+    sql: `
+      -- One row per benchmark_run call; label names it (before, after, ...) for later comparison.
+      CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        label       TEXT,
+        suite       TEXT,
+        status      TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        git_commit  TEXT,
+        git_dirty   INTEGER,
+        cwd         TEXT,
+        params      TEXT    NOT NULL,
+        host        TEXT    NOT NULL,
+        error       TEXT
+      );
+      CREATE INDEX runs_by_label ON runs (label, started_at DESC);
+      CREATE INDEX runs_by_time ON runs (started_at DESC);
+
+      CREATE TABLE benchmarks (
+        id             INTEGER PRIMARY KEY,
+        run_id         INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        name           TEXT    NOT NULL,
+        type           TEXT    NOT NULL CHECK (type IN ('http', 'command', 'micro')),
+        target         TEXT,
+        stats          TEXT    NOT NULL,
+        rps            REAL,
+        throughput_bps REAL,
+        requests       INTEGER,
+        errors         INTEGER,
+        timeouts       INTEGER,
+        non2xx         INTEGER,
+        duration_s     REAL,
+        iterations     INTEGER,
+        histogram      TEXT,
+        thresholds     TEXT,
+        notes          TEXT    NOT NULL DEFAULT '[]',
+        extra          TEXT
+      );
+      CREATE INDEX benchmarks_by_run ON benchmarks (run_id);
+      CREATE INDEX benchmarks_by_name ON benchmarks (name, run_id);
+
+      -- The units the comparison rests on: per-second slices of a load test, timed runs of a
+      -- command, rounds of a micro benchmark.
+      CREATE TABLE samples (
+        benchmark_id INTEGER NOT NULL REFERENCES benchmarks (id) ON DELETE CASCADE,
+        unit         TEXT    NOT NULL,
+        metric       TEXT    NOT NULL,
+        seq          INTEGER NOT NULL,
+        value        REAL,
+        PRIMARY KEY (benchmark_id, metric, seq)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE comparisons (
+        id              INTEGER PRIMARY KEY,
+        run_id          INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        baseline_run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        benchmark       TEXT    NOT NULL,
+        metric          TEXT    NOT NULL,
+        baseline        REAL,
+        current         REAL,
+        change_pct      REAL,
+        ci_low          REAL,
+        ci_high         REAL,
+        verdict         TEXT    NOT NULL,
+        created_at      INTEGER NOT NULL
+      );
+      CREATE INDEX comparisons_by_run ON comparisons (run_id);
+    `,
+  },
 ];

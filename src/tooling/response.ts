@@ -14,8 +14,8 @@ export class ToolResponse {
   private readonly notes: string[] = [];
   readonly links: ResourceLink[] = [];
 
-  line(text: string): this {
-    this.body.push(text);
+  line(...texts: string[]): this {
+    this.body.push(...texts);
     return this;
   }
 

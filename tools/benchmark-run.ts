@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { LoadSchema, RequestSchema, ThresholdsSchema } from '../src/config.js';
+import { runBenchmarks, type BenchmarkRunResult } from '../src/load/benchmark-run.js';
+import type { BenchmarkOutcome } from '../src/load/execute.js';
+import type { BenchmarkRequest } from '../src/load/plan.js';
+import { defineTool } from '../src/tooling/define-tool.js';
+import { inline, type ToolResponse } from '../src/tooling/response.js';
+
+const body = LoadSchema.shape.body;
+
+const input = z.object({
+  suite: z.string().min(1).optional().describe('A suite name from perfsop.config.json (its benchmarks run in order).'),
+  iterations: z.number().int().positive().optional().describe('Timed runs of command benchmarks and rounds of micro benchmarks (HTTP benchmarks run for their duration).'),
+  component: z.string().min(1).optional().describe('Ad-hoc HTTP: a component from the config; started if not already listening, stopped afterwards.'),
+  url: z.string().min(1).optional().describe('Ad-hoc HTTP: the URL to load (only hosts in policy.allowedHosts).'),
+  connections: z.number().int().positive().optional().describe('HTTP: concurrent connections (default 10).'),
+  duration: z.number().positive().optional().describe('HTTP: seconds of load (default 10).'),
+  amount: z.number().int().positive().optional().describe('HTTP: stop after this many requests instead of a duration.'),
+  method: z.string().min(1).optional().describe('HTTP: method (default GET).'),
+  headers: z.record(z.string(), z.string()).optional().describe('HTTP: request headers.'),
+  body: body.describe('HTTP: request body; objects are sent as JSON.'),
+  requests: z.array(RequestSchema).min(1).optional().describe('HTTP: several requests ({method, path, headers, body}) sent round-robin.'),
+  pipelining: z.number().int().positive().max(100).optional().describe('HTTP: requests pipelined per connection (default 1).'),
+  workers: z.number().int().positive().optional().describe('HTTP: load generator processes, when one cannot saturate the target.'),
+  rate: z.number().positive().optional().describe('HTTP: fixed offered load in requests per second (default: as fast as possible).'),
+  command: z.string().min(1).optional().describe('Ad-hoc command benchmark (needs policy.allowAdhocCommands unless the config names it).'),
+  cwd: z.string().optional().describe('Command: working directory.'),
+  warmup: z.number().min(0).optional().describe('Command: untimed warm-up runs (default 3). HTTP: seconds left out of the comparison (default 1).'),
+  label: z.string().min(1).max(100).optional().describe('A name for this run, e.g. "before" or "after", to compare with later.'),
+  baseline: z
+    .union([z.string().min(1), z.number().int().positive()])
+    .optional()
+    .describe('A run id or label to compare with: each metric gets its change, a 95% CI and a verdict.'),
+  thresholds: ThresholdsSchema.optional().describe('Targets that must hold: p50_ms, p95_ms, p99_ms, min_rps, max_error_rate, max_mean_ms.'),
+  p95_ms: z.number().positive().optional().describe('Shorthand for thresholds.p95_ms.'),
+  p99_ms: z.number().positive().optional().describe('Shorthand for thresholds.p99_ms.'),
+  min_rps: z.number().positive().optional().describe('Shorthand for thresholds.min_rps.'),
+  max_error_rate: z.number().min(0).max(1).optional().describe('Shorthand for thresholds.max_error_rate (0-1).'),
+  noise_pct: z.number().positive().max(100).optional().describe('Smallest change in percent a verdict may call (defaults: 5 for p50/mean/rps, 10 for p95, 15 for p99).'),
+});
+
+const stats = z.object({ p50: z.number(), p90: z.number(), p95: z.number(), p99: z.number(), mean: z.number(), stddev: z.number(), min: z.number(), max: z.number() });
+const nullableNumber = z.number().nullable();
+
+const output = z.object({
+  success: z.boolean().describe('false when a threshold failed'),
+  suite: z.string().nullable(),
+  run_id: z.number().int(),
+  label: z.string().nullable(),
+  git_commit: z.string().nullable(),
+  git_dirty: z.boolean().nullable(),
+  baseline_run_id: z.number().int().nullable(),
+  benchmarks: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(['http', 'command', 'micro']),
+      unit: z.enum(['ms', 'ns']).describe('unit of stats'),
+      stats,
+      rps: nullableNumber,
+      throughput_bps: nullableNumber,
+      requests: nullableNumber,
+      errors: z.number(),
+      timeouts: z.number(),
+      non2xx: z.number(),
+      iterations: nullableNumber,
+      duration: nullableNumber.describe('seconds'),
+      notes: z.array(z.string()),
+    }),
+  ),
+  comparison: z.array(
+    z.object({
+      name: z.string(),
+      metric: z.string(),
+      baseline: nullableNumber,
+      current: nullableNumber,
+      change_pct: nullableNumber,
+      ci95: z.tuple([z.number(), z.number()]).nullable(),
+      verdict: z.enum(['improved', 'regressed', 'no significant change']),
+      reason: z.string(),
+    }),
+  ),
+  thresholds: z.array(z.object({ benchmark: z.string(), name: z.string(), limit: z.number(), actual: nullableNumber, passed: z.boolean() })),
+  notes: z.array(z.string()),
+});
+
+type Args = z.output<typeof input>;
+
+export const benchmarkRun = defineTool({
+  name: 'benchmark_run',
+  title: 'Run benchmarks',
+  description:
+    'Measures for real: HTTP load with autocannon (starting a configured component if needed), hyperfine-style command timings, or micro benchmarks of exported functions. ' +
+    'Stores every run and sample; with `baseline` (a run id or label) each metric gets its change, a 95% confidence interval and a verdict (improved / regressed / no significant change); thresholds (p95_ms, min_rps, ...) gate CI.',
+  input,
+  output,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async handler(args, response, { app, signal, progress }) {
+    const result = await runBenchmarks(toRequest(args), {
+      app,
+      signal,
+      progress: (done, total, message) => void progress(done, total, message),
+    });
+    render(result, response);
+    return {
+      success: result.success,
+      suite: result.suite,
+      run_id: result.runId,
+      label: result.label,
+      git_commit: result.git.commit ?? null,
+      git_dirty: result.git.dirty ?? null,
+      baseline_run_id: result.baseline?.id ?? null,
+      benchmarks: result.benchmarks.map((b) => ({
+        name: b.name,
+        type: b.type,
+        unit: b.unit,
+        stats: b.stats,
+        rps: b.rps ?? null,
+        throughput_bps: b.throughputBps ?? null,
+        requests: b.requests ?? null,
+        errors: b.errors,
+        timeouts: b.timeouts,
+        non2xx: b.non2xx,
+        iterations: b.iterations ?? null,
+        duration: b.durationS ?? null,
+        notes: b.notes,
+      })),
+      comparison: result.comparison,
+      thresholds: result.thresholds,
+      notes: result.notes,
+    };
+  },
+});
+
+function toRequest(args: Args): BenchmarkRequest {
+  const { p95_ms, p99_ms, min_rps, max_error_rate, thresholds, baseline, ...rest } = args;
+  const shorthand = Object.fromEntries(Object.entries({ p95_ms, p99_ms, min_rps, max_error_rate }).filter(([, v]) => v !== undefined));
+  const merged = { ...thresholds, ...shorthand };
+  return {
+    ...rest,
+    ...(baseline === undefined ? {} : { baseline: String(baseline) }),
+    ...(Object.keys(merged).length > 0 ? { thresholds: merged } : {}),
+  };
+}
+
+function render(result: BenchmarkRunResult, response: ToolResponse): void {
+  const where = [result.label ? `label ${inline(result.label)}` : '', result.suite ? `suite ${inline(result.suite)}` : '', result.git.commit ? `commit ${result.git.commit.slice(0, 10)}${result.git.dirty ? ' (uncommitted changes)' : ''}` : '']
+    .filter(Boolean)
+    .join(', ');
+  response.line(`Run ${result.runId}${where ? ` (${where})` : ''}: ${result.benchmarks.length} benchmark(s) measured.`);
+  for (const b of result.benchmarks) response.line(`- ${benchmarkLine(b)}`);
+
+  if (result.baseline) {
+    const base = result.baseline;
+    response.line('', `Compared with run ${base.id}${base.label ? ` (${inline(base.label)})` : ''}; change and 95% CI from per-second samples (HTTP), timed runs (command) or rounds (micro):`);
+    if (result.comparison.length > 0) {
+      response.table(
+        ['benchmark', 'metric', 'baseline', 'current', 'change', '95% CI', 'verdict'],
+        result.comparison.map((c) => [c.name, c.metric, figure(c.baseline), figure(c.current), signed(c.change_pct), c.ci95 ? `${signed(c.ci95[0])} to ${signed(c.ci95[1])}` : '-', c.verdict]),
+      );
+    }
+  }
+  if (result.thresholds.length > 0) {
+    const failed = result.thresholds.filter((t) => !t.passed);
+    response.line(
+      '',
+      failed.length === 0 ? `All ${result.thresholds.length} threshold(s) passed:` : `**${failed.length} of ${result.thresholds.length} threshold(s) FAILED:**`,
+      ...result.thresholds.map((t) => `- ${t.passed ? 'pass' : 'FAIL'}: ${t.benchmark} ${t.name} ${figure(t.actual)} (limit ${t.limit})`),
+    );
+  }
+  for (const note of result.notes) response.note(note);
+  for (const b of result.benchmarks) for (const note of b.notes) response.note(`${b.name}: ${note}`);
+}
+
+function benchmarkLine(b: BenchmarkOutcome): string {
+  const s = b.stats;
+  const u = b.unit;
+  if (b.type === 'http') {
+    return (
+      `**${b.name}** (http, ${figure(b.durationS ?? 0)} s): p50 ${figure(s.p50)} ${u} · p95 ${figure(s.p95)} ${u} · p99 ${figure(s.p99)} ${u} · ` +
+      `${Math.round(b.rps ?? 0).toLocaleString('en-US')} req/s · ${b.requests ?? 0} requests · ${b.errors} errors · ${b.non2xx} non-2xx`
+    );
+  }
+  const what = b.type === 'command' ? `${b.iterations} runs` : `${b.iterations} rounds, per call`;
+  return `**${b.name}** (${b.type}, ${what}): mean ${figure(s.mean)} ${u} ± ${figure(s.stddev)} · p50 ${figure(s.p50)} ${u} · p95 ${figure(s.p95)} ${u} · min ${figure(s.min)} · max ${figure(s.max)} ${u}`;
+}
+
+function figure(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '-';
+  const abs = Math.abs(value);
+  return abs >= 1000 ? Math.round(value).toLocaleString('en-US') : abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function signed(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '-';
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}%`;
+}
