@@ -7,8 +7,14 @@ import { InputError } from './errors.js';
  * What perfsop may run and where it may send load. A model choosing the arguments can be wrong or
  * manipulated, so every command and every target passes through here first.
  */
+export type Resolver = (host: string) => Promise<Array<{ address: string }>>;
+
 export class Policy {
-  constructor(private readonly policy: PolicyConfig) {}
+  constructor(
+    private readonly policy: PolicyConfig,
+    /** DNS lookup; tests substitute one to play a name that resolves elsewhere. */
+    private readonly resolve: Resolver = (host) => lookup(host, { all: true }),
+  ) {}
 
   /** Commands named in perfsop.config.json always may run; anything else only with allowAdhocCommands. */
   assertCommandAllowed(field: string, command: string, fromConfig: boolean): void {
@@ -60,7 +66,7 @@ export class Policy {
     if (!allowed.has(host)) throw refuse('');
     let addresses: Array<{ address: string }>;
     try {
-      addresses = await lookup(host, { all: true });
+      addresses = await this.resolve(host);
     } catch (error) {
       throw new InputError(field, `cannot resolve ${host}: ${(error as Error).message}`);
     }

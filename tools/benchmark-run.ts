@@ -74,7 +74,7 @@ const output = z.object({
       baseline: nullableNumber,
       current: nullableNumber,
       change_pct: nullableNumber,
-      ci95: z.tuple([z.number(), z.number()]).nullable(),
+      ci95: z.array(z.number()).length(2).nullable().describe('[low, high] percent'),
       verdict: z.enum(['improved', 'regressed', 'no significant change']),
       reason: z.string(),
     }),

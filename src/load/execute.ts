@@ -250,7 +250,7 @@ async function executeMicro(plan: PlannedMicro, context: ExecuteContext): Promis
   return result.functions.map((fn) => {
     const name = `${plan.name}/${fn.name}`;
     const stats = summaryStats(fn.rounds_ns);
-    const notes = [...result.notes.filter((n) => n.includes(fn.name)), `${fn.ops_per_round} calls per round, ±${round(fn.rme_pct)}% (95% margin of the mean)`];
+    const notes = [...result.notes.filter((n) => n.includes(`\`${fn.name}\``)), `${fn.ops_per_round} calls per round, ±${round(fn.rme_pct)}% (95% margin of the mean)`];
     return {
       name,
       type: 'micro' as const,

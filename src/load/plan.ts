@@ -149,12 +149,15 @@ async function planOne(
       const cwd = resolve(config.baseDir, benchmark.cwd ?? '.');
       const module = isAbsolute(benchmark.module) ? benchmark.module : resolve(cwd, benchmark.module);
       if (!existsSync(module)) throw new InputError('suite', `micro benchmark "${benchmark.name}": module ${module} does not exist`);
+      const rounds = policy.cap('iterations', request.iterations ?? benchmark.iterations ?? DEFAULTS.rounds, 'maxIterations');
+      // A margin of error needs a spread, so a micro benchmark needs two rounds at least.
+      if (rounds < 2) throw new InputError('iterations', `micro benchmark "${benchmark.name}" needs at least 2 rounds, got ${rounds}`);
       return {
         ...base,
         type: 'micro',
         module,
         cwd,
-        rounds: policy.cap('iterations', request.iterations ?? benchmark.iterations ?? DEFAULTS.rounds, 'maxIterations'),
+        rounds,
         ...(benchmark.functions ? { functions: benchmark.functions } : {}),
       };
     }

@@ -23,7 +23,9 @@ export interface Connected {
  * against the advertised output schema.
  */
 export async function connectInMemory(options: AppOptions = {}): Promise<Connected> {
-  const app = new App({ dbPath: join(tempDir(), 'perfsop.db'), configPath: undefined, env: {}, ...options });
+  // PERFSOP_HOME in a temp folder keeps artifacts (component logs, profiles) out of the real home.
+  const home = tempDir();
+  const app = new App({ dbPath: join(home, 'perfsop.db'), configPath: undefined, ...options, env: { PERFSOP_HOME: home, ...options.env } });
   const server = createServer(app);
   const client = new Client({ name: 'perfsop-test', version: '0.0.0' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

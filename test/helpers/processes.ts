@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { CLI } from './mcp.js';
+import { CLI, REPO_ROOT } from './mcp.js';
 import { tempDir } from './temp.js';
 
 /** True while a process with this pid exists (signal 0 probes without touching it). */
@@ -52,4 +53,49 @@ export async function startHttpPerfsop(extraArgs: string[] = [], env: NodeJS.Pro
       return waitForExit(child);
     },
   };
+}
+
+export interface FixtureServer {
+  port: number;
+  url: string;
+  child: ChildProcess;
+  /** Requests the server itself counted (not counting /__count and /health). */
+  served(): Promise<number>;
+  stop(): Promise<number | null>;
+}
+
+/** Starts test/fixtures/http-server.mjs as its own process (so it never shares an event loop with the load). */
+export async function startFixtureServer(env: Record<string, string> = {}): Promise<FixtureServer> {
+  const script = join(REPO_ROOT, 'test', 'fixtures', 'http-server.mjs');
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`fixture server exited with ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    port,
+    url,
+    child,
+    async served() {
+      const response = await fetch(`${url}/__count`);
+      return ((await response.json()) as { served: number }).served;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return waitForExit(child);
+    },
+  };
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
