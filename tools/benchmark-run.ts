@@ -36,7 +36,7 @@ const input = z.object({
   p99_ms: z.number().positive().optional().describe('Shorthand for thresholds.p99_ms.'),
   min_rps: z.number().positive().optional().describe('Shorthand for thresholds.min_rps.'),
   max_error_rate: z.number().min(0).max(1).optional().describe('Shorthand for thresholds.max_error_rate (0-1).'),
-  noise_pct: z.number().positive().max(100).optional().describe('Smallest change in percent a verdict may call (defaults: 5 for p50/mean/rps, 10 for p95, 15 for p99).'),
+  noise_pct: z.number().positive().max(100).optional().describe('Smallest change in percent a verdict may call (defaults: 5 for p50/mean/rps, 15 for p95, 30 for p99).'),
 });
 
 const stats = z.object({ p50: z.number(), p90: z.number(), p95: z.number(), p99: z.number(), mean: z.number(), stddev: z.number(), min: z.number(), max: z.number() });

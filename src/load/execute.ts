@@ -7,7 +7,7 @@ import { startComponent } from './component.js';
 import { runHttpLoad, type HttpLoadResult, type LoadSlice } from './http-load.js';
 import { runMicroBenchmark } from './micro-bench.js';
 import type { PlannedBenchmark, PlannedCommand, PlannedHttp, PlannedMicro } from './plan.js';
-import { groupCpuMs } from './proc-cpu.js';
+import { groupCpuMs } from './proc-group.js';
 import type { CheckedFigures } from './thresholds.js';
 
 export interface DisplayStats {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { groupAlive } from './proc-group.js';
 
 /**
  * Every process perfsop starts runs as the leader of its own process group, so stopping it stops
@@ -35,21 +36,26 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** SIGTERM to the group, SIGKILL after `graceMs` if the leader has not exited. Resolves once it has. */
+/**
+ * SIGTERM to the group, SIGKILL after `graceMs`; resolves once no process of the group runs, so
+ * whatever it listened on is free when this returns. Waiting for the leader alone is not enough:
+ * a shell may exit at once while the server it started is still closing its connections.
+ */
 export async function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    signalGroup(child, 'SIGKILL'); // the leader is gone; make sure its children are too
-    return;
-  }
-  const exited = once(child, 'exit');
+  const pgid = child.pid;
+  if (pgid === undefined) return;
   signalGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pgid) && Date.now() < deadline) await sleep(20);
+  if (groupAlive(pgid)) {
     signalGroup(child, 'SIGKILL');
+    for (let i = 0; i < 100 && groupAlive(pgid); i++) await sleep(20);
   }
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Number of perfsop-started process groups still running (for tests and diagnostics). */

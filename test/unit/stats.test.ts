@@ -241,9 +241,9 @@ describe('compareSamples', () => {
   }
 
   it('knows the noise floor of each metric', () => {
-    expect(DEFAULT_NOISE_PCT).toMatchObject({ p50: 5, mean: 5, median: 5, p90: 10, p95: 10, p99: 15, rps: 5, throughput: 5, wall: 5 });
-    expect(noiseFloor('p99')).toBe(15);
-    expect(noiseFloor('latency_p95_ms')).toBe(10);
+    expect(DEFAULT_NOISE_PCT).toMatchObject({ p50: 5, mean: 5, median: 5, p90: 10, p95: 15, p99: 30, rps: 5, throughput: 5, wall: 5 });
+    expect(noiseFloor('p99')).toBe(30);
+    expect(noiseFloor('latency_p95_ms')).toBe(15);
     expect(noiseFloor('RPS')).toBe(5);
     expect(noiseFloor('heap_bytes')).toBe(5);
     expect(noiseFloor('constructor')).toBe(5);
@@ -271,8 +271,8 @@ describe('compareSamples', () => {
     const current = ar1Run(rand, 140, 20, 0.5, 0.04);
     const p95 = compareSamples({ metric: 'p95', better: 'lower', baseline, current });
     expect(p95.verdict).toBe('regressed');
-    expect(p95.reason).toMatch(/^p95 rose \d+\.\d% \(95% CI \+\d+\.\d% to \+\d+\.\d%\), entirely beyond the 10% noise floor$/);
-    expect(p95.ci95![0]).toBeGreaterThan(10);
+    expect(p95.reason).toMatch(/^p95 rose \d+\.\d% \(95% CI \+\d+\.\d% to \+\d+\.\d%\), entirely beyond the 15% noise floor$/);
+    expect(p95.ci95![0]).toBeGreaterThan(15);
     const rps = compareSamples({ metric: 'rps', better: 'higher', baseline, current });
     expect(rps.verdict).toBe('improved');
     expect(compareSamples({ metric: 'rps', better: 'higher', baseline: current, current: baseline }).verdict).toBe('regressed');
