@@ -36,6 +36,9 @@ const input = z.object({
   p99_ms: z.number().positive().optional().describe('Shorthand for thresholds.p99_ms.'),
   min_rps: z.number().positive().optional().describe('Shorthand for thresholds.min_rps.'),
   max_error_rate: z.number().min(0).max(1).optional().describe('Shorthand for thresholds.max_error_rate (0-1).'),
+  capacity: z.boolean().optional().describe('Capacity mode: after the normal measurement, offer rising fixed rates until p95 crosses target_p95_ms or errors pass 1%; reports the highest sustainable rate and the curve.'),
+  target_p95_ms: z.number().positive().optional().describe('Capacity mode: the latency goal (default: thresholds.p95_ms).'),
+  step_duration: z.number().positive().optional().describe('Capacity mode: seconds per rate step (default 5).'),
   noise_pct: z.number().positive().max(100).optional().describe('Smallest change in percent a verdict may call (defaults: 5 for p50/mean/rps, 15 for p95, 30 for p99).'),
 });
 
@@ -65,6 +68,19 @@ const output = z.object({
       iterations: nullableNumber,
       duration: nullableNumber.describe('seconds'),
       notes: z.array(z.string()),
+      capacity: z
+        .object({
+          target_p95_ms: z.number(),
+          max_error_rate: z.number(),
+          max_sustainable_rps: nullableNumber,
+          limited_by: z.enum(['p95', 'errors', 'throughput', 'not reached']),
+          unconstrained_rps: z.number(),
+          note: z.string().optional(),
+          steps: z.array(
+            z.object({ offered_rps: z.number(), achieved_rps: z.number(), p50: z.number(), p95: z.number(), p99: z.number(), error_rate: z.number(), passed: z.boolean() }),
+          ),
+        })
+        .optional(),
     }),
   ),
   comparison: z.array(
@@ -123,6 +139,7 @@ export const benchmarkRun = defineTool({
         iterations: b.iterations ?? null,
         duration: b.durationS ?? null,
         notes: b.notes,
+        ...(b.capacity ? { capacity: b.capacity } : {}),
       })),
       comparison: result.comparison,
       thresholds: result.thresholds,
@@ -148,6 +165,7 @@ function render(result: BenchmarkRunResult, response: ToolResponse): void {
     .join(', ');
   response.line(`Run ${result.runId}${where ? ` (${where})` : ''}: ${result.benchmarks.length} benchmark(s) measured.`);
   for (const b of result.benchmarks) response.line(`- ${benchmarkLine(b)}`);
+  for (const b of result.benchmarks) if (b.capacity) renderCapacity(b, response);
 
   if (result.baseline) {
     const base = result.baseline;
@@ -193,4 +211,19 @@ function figure(value: number | null): string {
 function signed(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return '-';
   return `${value >= 0 ? '+' : ''}${value.toFixed(1)}%`;
+}
+
+function renderCapacity(b: BenchmarkOutcome, response: ToolResponse): void {
+  const c = b.capacity!;
+  const headline =
+    c.max_sustainable_rps === null
+      ? `no tested rate held p95 <= ${c.target_p95_ms} ms (limited by ${c.limited_by})`
+      : `sustains **${Math.round(c.max_sustainable_rps).toLocaleString('en-US')} req/s** with p95 <= ${c.target_p95_ms} ms and errors <= ${c.max_error_rate * 100}%` +
+        (c.limited_by === 'not reached' ? ' (the highest rate tried; the limit is above it)' : `; the next step failed on ${c.limited_by}`);
+  response.line('', `Capacity of ${b.name}: ${headline}. Unconstrained: ${Math.round(c.unconstrained_rps).toLocaleString('en-US')} req/s.`);
+  response.table(
+    ['offered req/s', 'achieved req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'held'],
+    c.steps.map((s) => [s.offered_rps, Math.round(s.achieved_rps), figure(s.p50), figure(s.p95), figure(s.p99), `${(s.error_rate * 100).toFixed(1)}%`, s.passed ? 'yes' : 'no']),
+  );
+  if (c.note) response.note(`${b.name}: ${c.note}`);
 }

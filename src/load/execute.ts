@@ -1,10 +1,12 @@
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { BenchmarkRecord, Sample } from '../store/runs.js';
 import { summarize } from '../stats/descriptive.js';
 import type { LogHistogram } from '../stats/log-histogram.js';
 import { runCommandBenchmark } from './command-bench.js';
 import { startComponent } from './component.js';
-import { runHttpLoad, type HttpLoadResult, type LoadSlice } from './http-load.js';
+import { comparableSlices, runHttpLoad, runHttpLoadInWorkers, type HttpLoadResult, type HttpLoadSpec, type LoadContext, type LoadSlice } from './http-load.js';
+import { CAPACITY_STEPS, measureCapacity, type CapacityResult } from './capacity.js';
 import { runMicroBenchmark } from './micro-bench.js';
 import type { PlannedBenchmark, PlannedCommand, PlannedHttp, PlannedMicro } from './plan.js';
 import { groupCpuMs } from './proc-group.js';
@@ -37,6 +39,7 @@ export interface BenchmarkOutcome {
   durationS?: number;
   figures: CheckedFigures;
   notes: string[];
+  capacity?: CapacityResult;
   record: BenchmarkRecord;
   samples: Sample[];
 }
@@ -65,7 +68,7 @@ export async function executeBenchmark(plan: PlannedBenchmark, context: ExecuteC
 export function plannedUnits(plan: PlannedBenchmark): number {
   switch (plan.type) {
     case 'http':
-      return plan.load.amount ? 0 : Math.ceil(plan.load.duration);
+      return (plan.load.amount ? 0 : Math.ceil(plan.load.duration)) + (plan.capacity ? CAPACITY_STEPS : 0);
     case 'command':
       return plan.iterations;
     case 'micro':
@@ -78,19 +81,32 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
     ? await startComponent(plan.component.config, { name: plan.component.name, baseDir: context.baseDir, logDir: join(context.runDir, 'logs'), signal: context.signal })
     : undefined;
   let load: HttpLoadResult;
+  let capacity: CapacityResult | undefined;
+  let targetCpuEnd: number | undefined;
   const targetCpuStart = component?.pid ? groupCpuMs(component.pid) : undefined;
   try {
-    load = await runHttpLoad(plan.load, {
-      signal: context.signal,
-      onSlice: (slice, index) => {
-        const rps = Math.round(slice.requests / slice.seconds);
-        context.tick(`${plan.name}: second ${index + 1}, ${rps} req/s, p95 ${round(slice.histogram.percentile(95))} ms`);
-      },
+    const drive = (spec: HttpLoadSpec, onSlice?: LoadContext['onSlice']) =>
+      plan.workers > 1 ? runHttpLoadInWorkers(spec, plan.workers, { signal: context.signal, onSlice }) : runHttpLoad(spec, { signal: context.signal, onSlice });
+    load = await drive(plan.load, (slice: LoadSlice, index: number) => {
+      const rps = Math.round(slice.requests / slice.seconds);
+      context.tick(`${plan.name}: second ${index + 1}, ${rps} req/s, p95 ${round(slice.histogram.percentile(95))} ms`);
     });
+    targetCpuEnd = component?.pid ? groupCpuMs(component.pid) : undefined;
+    if (plan.capacity && load.requests > 0) {
+      capacity = await measureCapacity({
+        spec: plan.load,
+        unconstrained: load,
+        ...plan.capacity,
+        warmupS: plan.warmupS,
+        signal: context.signal,
+        drive: (spec) => drive(spec),
+        onStep: (step, index, total) =>
+          context.tick(`${plan.name}: capacity step ${index + 1}/${total}, offered ${step.offered_rps} req/s, p95 ${round(step.p95)} ms, ${step.passed ? 'held' : 'failed'}`),
+      });
+    }
   } finally {
     await component?.stop();
   }
-  const targetCpuEnd = component?.pid ? groupCpuMs(component.pid) : undefined;
   const notes: string[] = [];
   if (load.requests === 0) {
     const reasons = Object.entries(load.errorMessages).map(([message, count]) => `${message} x${count}`).join(', ');
@@ -121,6 +137,7 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
     durationS: load.durationS,
     figures: { p50: stats.p50, p95: stats.p95, p99: stats.p99, rps, errorRate },
     notes,
+    ...(capacity ? { capacity } : {}),
     record: {
       name: plan.name,
       type: 'http',
@@ -137,21 +154,10 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
       histogram: load.histogram.toJSON(),
       thresholds: null,
       notes,
-      extra: { connections: plan.load.connections, pipelining: plan.load.pipelining, statusCodes: load.statusCodes, generator: load.generator, warmupS: plan.warmupS },
+      extra: { connections: plan.load.connections, pipelining: plan.load.pipelining, statusCodes: load.statusCodes, generator: load.generator, warmupS: plan.warmupS, ...(capacity ? { capacity } : {}) },
     },
     samples: sliceSamples(load.slices, plan.warmupS),
   };
-}
-
-/** Full one-second slices after the warm-up: the samples a comparison may rest on. */
-export function comparableSlices(slices: readonly LoadSlice[], warmupS: number): LoadSlice[] {
-  let start = 0;
-  return slices.filter((slice) => {
-    const begins = start;
-    start += slice.seconds;
-    // A slice counts when it begins after the warm-up (ticks drift by a few ms, hence the slack).
-    return begins >= warmupS - 0.05 && slice.seconds >= 0.5 && slice.requests > 0;
-  });
 }
 
 function sliceSamples(slices: readonly LoadSlice[], warmupS: number): Sample[] {
@@ -176,13 +182,14 @@ function generatorNotes(load: HttpLoadResult, targetStart: number | undefined, t
   const generatorShare = load.generator.cpuMs / load.generator.wallMs;
   const targetShare = targetStart !== undefined && targetEnd !== undefined ? (targetEnd - targetStart) / load.generator.wallMs : undefined;
   const target = targetShare === undefined ? '' : `; the target used ${pct(targetShare)} of a core`;
+  const who = load.generator.workers > 1 ? `the busiest of ${load.generator.workers} load workers` : 'the load generator';
   if (generatorShare >= 0.9) {
     notes.push(
-      `the load generator used ${pct(generatorShare)} of a core${target}: it, not the target, was probably the limit, so req/s understates the target. ` +
-        'Use `workers` (more load processes) or measure a heavier endpoint',
+      `${who} used ${pct(generatorShare)} of a core${target}: the generator, not the target, was probably the limit, so req/s understates the target. ` +
+        (load.generator.workers < cpus().length ? 'Use more `workers` (load processes) or measure a heavier endpoint' : 'Measure from another machine or a heavier endpoint'),
     );
   } else {
-    notes.push(`load generator CPU ${pct(generatorShare)} of a core${target}`);
+    notes.push(`${who} used ${pct(generatorShare)} of a core${target}`);
   }
   return notes;
 }

@@ -1,6 +1,10 @@
 import type { AutocannonOptions } from 'autocannon';
+import type { ChildProcess } from 'node:child_process';
 import { CancelledError } from '../errors.js';
 import { LogHistogram } from '../stats/log-histogram.js';
+import { locateChildScript } from './child-script.js';
+import type { SliceMessage, WorkerMessage, WorkerRequest } from './load-worker.js';
+import { signalGroup, spawnGroup } from './process-group.js';
 
 export interface HttpRequestSpec {
   method?: string;
@@ -47,8 +51,11 @@ export interface HttpLoadResult {
   statusCodes: Record<string, number>;
   errorMessages: Record<string, number>;
   durationS: number;
-  /** CPU the load generator itself used: when it nears a full core, it, not the target, is the limit. */
-  generator: { cpuMs: number; wallMs: number };
+  /**
+   * CPU the load generator itself used (the busiest process when there are several): when it nears
+   * a full core, it, not the target, is the limit.
+   */
+  generator: { cpuMs: number; wallMs: number; workers: number };
 }
 
 export interface LoadContext {
@@ -123,8 +130,19 @@ export async function runHttpLoad(spec: HttpLoadSpec, context: LoadContext): Pro
     statusCodes,
     errorMessages,
     durationS: (performance.now() - wallStart) / 1000,
-    generator: { cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - wallStart },
+    generator: { cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - wallStart, workers: 1 },
   };
+}
+
+/** Full one-second slices after the warm-up: the samples a comparison may rest on. */
+export function comparableSlices(slices: readonly LoadSlice[], warmupS: number): LoadSlice[] {
+  let start = 0;
+  return slices.filter((slice) => {
+    const begins = start;
+    start += slice.seconds;
+    // A slice counts when it begins after the warm-up (ticks drift by a few ms, hence the slack).
+    return begins >= warmupS - 0.05 && slice.seconds >= 0.5 && slice.requests > 0;
+  });
 }
 
 function emptySlice(): LoadSlice {
@@ -145,4 +163,101 @@ function autocannonOptions(spec: HttpLoadSpec): AutocannonOptions {
     ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
     timeout: spec.timeoutS,
   };
+}
+
+/**
+ * Load from `workers` processes at once, each driving its share of the connections (and of
+ * `amount` and `overallRate`), merged slice by slice. Slices are aligned by index: the workers
+ * start within milliseconds of each other and tick once a second each.
+ */
+export async function runHttpLoadInWorkers(spec: HttpLoadSpec, workers: number, context: LoadContext): Promise<HttpLoadResult> {
+  if (context.signal.aborted) throw new CancelledError();
+  const count = Math.max(1, Math.min(workers, spec.connections));
+  const script = locateChildScript('load-worker.js', 'PERFSOP_LOAD_WORKER');
+  const children: ChildProcess[] = [];
+  const merged: Array<{ slice: LoadSlice; reported: number }> = [];
+  let emitted = 0;
+  const emitReady = (force: boolean) => {
+    while (emitted < merged.length && (force || merged[emitted]!.reported === count)) {
+      context.onSlice?.(merged[emitted]!.slice, emitted);
+      emitted += 1;
+    }
+  };
+
+  const results = Array.from({ length: count }, (_, i) => {
+    const share = (total: number) => Math.floor(total / count) + (i < total % count ? 1 : 0);
+    const part: HttpLoadSpec = {
+      ...spec,
+      connections: share(spec.connections),
+      ...(spec.amount ? { amount: Math.max(1, share(spec.amount)) } : {}),
+      ...(spec.overallRate ? { overallRate: Math.max(1, share(spec.overallRate)) } : {}),
+    };
+    const child = spawnGroup(process.execPath, [script], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    return new Promise<Extract<WorkerMessage, { type: 'result' }>>((resolve, reject) => {
+      child.on('message', (message: WorkerMessage) => {
+        if (message.type === 'slice') {
+          const entry = (merged[message.index] ??= { slice: emptySlice(), reported: 0 });
+          addSlice(entry.slice, message.slice);
+          entry.reported += 1;
+          emitReady(false);
+        } else if (message.type === 'result') resolve(message);
+        else reject(new Error(`load worker ${i + 1} failed: ${message.message}`));
+      });
+      child.once('exit', (code, signal) => reject(new Error(`load worker ${i + 1} exited (${signal ?? code}) before reporting: ${stderr}`)));
+      child.send({ type: 'start', spec: part } satisfies WorkerRequest);
+    });
+  });
+
+  const stopAll = () => {
+    for (const child of children) signalGroup(child, 'SIGKILL');
+  };
+  context.signal.addEventListener('abort', stopAll, { once: true });
+  let finals: Array<Extract<WorkerMessage, { type: 'result' }>>;
+  try {
+    finals = await Promise.all(results);
+  } catch (error) {
+    stopAll();
+    if (context.signal.aborted) throw new CancelledError();
+    throw error;
+  } finally {
+    context.signal.removeEventListener('abort', stopAll);
+  }
+  emitReady(true);
+
+  const histogram = new LogHistogram();
+  for (const { slice } of merged) histogram.merge(slice.histogram);
+  const slices = merged.map((m) => m.slice);
+  const sum = <K extends 'requests' | 'errors' | 'non2xx' | 'bytes'>(key: K) => slices.reduce((total, s) => total + s[key], 0);
+  return {
+    histogram,
+    slices,
+    requests: sum('requests'),
+    errors: sum('errors'),
+    non2xx: sum('non2xx'),
+    bytes: sum('bytes'),
+    timeouts: finals.reduce((t, f) => t + f.timeouts, 0),
+    statusCodes: mergeCounts(finals.map((f) => f.statusCodes)),
+    errorMessages: mergeCounts(finals.map((f) => f.errorMessages)),
+    durationS: Math.max(...finals.map((f) => f.durationS)),
+    // Per worker the busiest one matters (each has one core); the sum shows the total cost.
+    generator: { cpuMs: Math.max(...finals.map((f) => f.generator.cpuMs)), wallMs: Math.max(...finals.map((f) => f.generator.wallMs)), workers: count },
+  };
+}
+
+function addSlice(into: LoadSlice, from: SliceMessage): void {
+  into.seconds = Math.max(into.seconds, from.seconds);
+  into.requests += from.requests;
+  into.errors += from.errors;
+  into.non2xx += from.non2xx;
+  into.bytes += from.bytes;
+  into.histogram.merge(LogHistogram.fromJSON(from.histogram));
+}
+
+function mergeCounts(maps: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const map of maps) for (const [key, value] of Object.entries(map)) out[key] = (out[key] ?? 0) + value;
+  return out;
 }

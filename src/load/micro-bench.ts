@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CancelledError, InputError } from '../errors.js';
 import { marginOfError95, mean, median, outlierIndexes } from '../stats/descriptive.js';
 import type { RawFunctionResult, RunnerConfig, RunnerMessage } from './micro-runner.js';
+import { locateChildScript } from './child-script.js';
 import { signalGroup, spawnGroup } from './process-group.js';
 
 /**
@@ -64,23 +64,9 @@ const UNSTABLE_RME_PCT = 5;
 const MIN_TICKS_PER_ROUND = 1000;
 const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 
-/**
- * Where the compiled runner is. PERFSOP_MICRO_RUNNER overrides (tests, custom builds); otherwise
- * the runner next to this module, which exists when perfsop runs from dist/. Under vitest this
- * module is the .ts source, which Node cannot fork without a TS loader, so fall back to the built
- * copy in the repository's dist/.
- */
+/** The compiled runner; PERFSOP_MICRO_RUNNER overrides (see locateChildScript). */
 export function locateMicroRunner(): string {
-  const override = process.env.PERFSOP_MICRO_RUNNER;
-  if (override) {
-    if (!existsSync(override)) throw new Error(`PERFSOP_MICRO_RUNNER points to ${override}, which does not exist`);
-    return override;
-  }
-  const sibling = fileURLToPath(new URL('./micro-runner.js', import.meta.url));
-  if (existsSync(sibling)) return sibling;
-  const built = fileURLToPath(new URL('../../dist/src/load/micro-runner.js', import.meta.url));
-  if (existsSync(built)) return built;
-  throw new Error(`micro benchmark runner not found (looked for ${sibling} and ${built}); run \`npm run build\` first`);
+  return locateChildScript('micro-runner.js', 'PERFSOP_MICRO_RUNNER');
 }
 
 export async function runMicroBenchmark(spec: MicroBenchmarkSpec, ctx: MicroBenchmarkContext): Promise<MicroBenchmarkResult> {

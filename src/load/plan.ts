@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { BenchmarkConfig, ComponentConfig, Config, LoadConfig, Thresholds } from '../config.js';
 import { InputError } from '../errors.js';
 import type { Policy } from '../policy.js';
+import { CAPACITY_STEPS } from './capacity.js';
 import type { HttpLoadSpec, HttpRequestSpec } from './http-load.js';
 
 /** What a benchmark_run call asks for, after the tool has parsed it. */
@@ -29,6 +30,9 @@ export interface BenchmarkRequest {
   baseline?: string;
   thresholds?: Thresholds;
   noise_pct?: number;
+  capacity?: boolean;
+  target_p95_ms?: number;
+  step_duration?: number;
 }
 
 interface PlannedBase {
@@ -46,6 +50,7 @@ export interface PlannedHttp extends PlannedBase {
   warmupS: number;
   /** The URL as the user wrote it (load may go to a pinned address). */
   target: string;
+  capacity?: { targetP95Ms: number; maxErrorRate: number; stepSeconds: number };
 }
 
 export interface PlannedCommand extends PlannedBase {
@@ -199,7 +204,9 @@ async function planHttp(
     };
   });
   const body = encodeBody(load.body, load.headers);
+  const capacity = request.capacity ? planCapacity(request, base.thresholds, duration, policy) : undefined;
   return {
+    ...(capacity ? { capacity } : {}),
     ...base,
     type: 'http',
     ...(component && componentName ? { component: { name: componentName, config: component } } : {}),
@@ -268,4 +275,15 @@ function pathOf(url: string): string {
   } catch {
     return url; // the policy check reports the bad URL
   }
+}
+
+function planCapacity(request: BenchmarkRequest, thresholds: Thresholds, duration: number, policy: Policy): NonNullable<PlannedHttp['capacity']> {
+  const targetP95Ms = request.target_p95_ms ?? thresholds.p95_ms;
+  if (targetP95Ms === undefined) {
+    throw new InputError('target_p95_ms', 'capacity mode needs a latency goal: send target_p95_ms (e.g. 500)', 'capacity steps the offered rate up until p95 crosses this target');
+  }
+  const stepSeconds = request.step_duration ?? 5;
+  // The whole search must fit the policy's duration cap, like a single load test.
+  policy.cap('step_duration', duration + stepSeconds * CAPACITY_STEPS, 'maxDuration');
+  return { targetP95Ms, maxErrorRate: thresholds.max_error_rate ?? 0.01, stepSeconds };
 }

@@ -205,6 +205,25 @@ describe('benchmark_run with components and suites from the config', () => {
     expect(metrics).toEqual(['api:p50', 'api:p95', 'api:p99', 'api:rps', 'script:mean', 'hot/sum:mean']);
   });
 
+  it('runs a suite from the CLI for CI, exiting 3 when its thresholds fail', async () => {
+    const server = await fixture({ DELAY_MS: '2' });
+    const config = (p95: number) =>
+      writeConfig({ suites: { ci: { benchmarks: [{ name: 'api', type: 'http', url: `${server.url}/`, load: { duration: 2, connections: 2 } }], thresholds: { p95_ms: p95 } } } });
+    const run = (configPath: string) =>
+      spawnSync(process.execPath, [CLI, '--config', configPath, 'call', 'benchmark_run', '{"suite":"ci"}'], {
+        env: { ...process.env, PERFSOP_HOME: tempDir() },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const passing = run(config(60_000));
+    expect(passing.status, passing.stderr).toBe(0);
+    expect(passing.stdout).toMatch(/\*\*api\*\* \(http/);
+    expect(passing.stdout).toContain('All 1 threshold(s) passed');
+    const failing = run(config(0.001));
+    expect(failing.status).toBe(3);
+    expect(failing.stdout).toContain('FAIL: api p95_ms');
+  });
+
   it('refuses ad-hoc commands unless the policy allows them', async () => {
     const { client } = await open();
     expect(await callError(client, 'benchmark_run', { command: 'echo hi' })).toMatch(/ad-hoc commands are not allowed by the policy/);
