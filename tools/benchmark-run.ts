@@ -130,15 +130,15 @@ export const benchmarkRun = defineTool({
         type: b.type,
         unit: b.unit,
         stats: b.stats,
-        rps: b.rps ?? null,
-        throughput_bps: b.throughputBps ?? null,
-        requests: b.requests ?? null,
-        errors: b.errors,
-        timeouts: b.timeouts,
-        non2xx: b.non2xx,
-        iterations: b.iterations ?? null,
-        duration: b.durationS ?? null,
-        notes: b.notes,
+        rps: b.record.rps,
+        throughput_bps: b.record.throughputBps,
+        requests: b.record.requests,
+        errors: b.record.errors ?? 0,
+        timeouts: b.record.timeouts ?? 0,
+        non2xx: b.record.non2xx ?? 0,
+        iterations: b.record.iterations,
+        duration: b.record.durationS,
+        notes: b.record.notes,
         ...(b.capacity ? { capacity: b.capacity } : {}),
       })),
       comparison: result.comparison,
@@ -186,19 +186,20 @@ function render(result: BenchmarkRunResult, response: ToolResponse): void {
     );
   }
   for (const note of result.notes) response.note(note);
-  for (const b of result.benchmarks) for (const note of b.notes) response.note(`${b.name}: ${note}`);
+  for (const b of result.benchmarks) for (const note of b.record.notes) response.note(`${b.name}: ${note}`);
 }
 
 function benchmarkLine(b: BenchmarkOutcome): string {
   const s = b.stats;
   const u = b.unit;
+  const r = b.record;
   if (b.type === 'http') {
     return (
-      `**${b.name}** (http, ${figure(b.durationS ?? 0)} s): p50 ${figure(s.p50)} ${u} · p95 ${figure(s.p95)} ${u} · p99 ${figure(s.p99)} ${u} · ` +
-      `${Math.round(b.rps ?? 0).toLocaleString('en-US')} req/s · ${b.requests ?? 0} requests · ${b.errors} errors · ${b.non2xx} non-2xx`
+      `**${b.name}** (http, ${figure(r.durationS)} s): p50 ${figure(s.p50)} ${u} · p95 ${figure(s.p95)} ${u} · p99 ${figure(s.p99)} ${u} · ` +
+      `${Math.round(r.rps ?? 0).toLocaleString('en-US')} req/s · ${r.requests ?? 0} requests · ${r.errors ?? 0} errors · ${r.non2xx ?? 0} non-2xx`
     );
   }
-  const what = b.type === 'command' ? `${b.iterations} runs` : `${b.iterations} rounds, per call`;
+  const what = b.type === 'command' ? `${r.iterations} runs` : `${r.iterations} rounds, per call`;
   return `**${b.name}** (${b.type}, ${what}): mean ${figure(s.mean)} ${u} ± ${figure(s.stddev)} · p50 ${figure(s.p50)} ${u} · p95 ${figure(s.p95)} ${u} · min ${figure(s.min)} · max ${figure(s.max)} ${u}`;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError, InputError } from '../errors.js';
 import { median, outlierIndexes } from '../stats/descriptive.js';
-import { signalGroup, spawnGroup } from './process-group.js';
+import { spawnGroup, superviseChild } from './process-group.js';
 
 /**
  * Hyperfine-style timing of a shell command: warm-up runs, then timed runs, each `sh -c` in its own
@@ -45,8 +45,6 @@ const GNU_TIME = '/usr/bin/time';
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 /** Enough of stderr to show why a command failed without carrying its whole log around. */
 const STDERR_TAIL_CHARS = 2048;
-/** After the leader exits, how long stragglers may hold stderr open before we stop listening. */
-const CLOSE_GRACE_MS = 2000;
 /** Below this, fork/exec of sh (and GNU time) is a large part of what is measured. */
 const STARTUP_DOMINATED_MS = 5;
 
@@ -136,7 +134,7 @@ function describeFailure(outcome: RunOutcome): string | undefined {
   return undefined;
 }
 
-function runOnce(
+async function runOnce(
   spec: CommandBenchmarkSpec,
   timeFile: string | undefined,
   timeoutMs: number,
@@ -149,88 +147,37 @@ function runOnce(
       : [GNU_TIME, ['-f', '%U %S %M', '-o', timeFile, 'sh', '-c', spec.command]];
   if (timeFile !== undefined) rmSync(timeFile, { force: true });
   // An abort between runs fired no listener of ours; do not start another run.
-  if (signal.aborted) return Promise.reject(new CancelledError());
+  if (signal.aborted) throw new CancelledError();
 
-  return new Promise<RunOutcome>((resolve, reject) => {
-    let stopped: 'abort' | 'timeout' | undefined;
-    let ended: bigint | undefined;
-    let leftProcesses = false;
-    let settled = false;
-    let closeTimer: NodeJS.Timeout | undefined;
-    let stderrTail = '';
-
-    const started = process.hrtime.bigint();
-    // Output is discarded: it is not what is measured and printing it would cost time (and in
-    // stdio mode stdout is the protocol). stderr is piped only to explain failures.
-    const child: ChildProcess = spawnGroup(file, args, {
-      cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-    });
-
-    const stop = (why: 'abort' | 'timeout'): void => {
-      stopped ??= why;
-      signalGroup(child, 'SIGKILL');
-    };
-    const onAbort = (): void => stop('abort');
-    const timer = setTimeout(() => stop('timeout'), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    const finish = (error: Error | undefined, outcome?: RunOutcome): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (closeTimer) clearTimeout(closeTimer);
-      signal.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve(outcome!);
-    };
-
-    child.once('error', (error) => finish(new Error(`could not start \`${spec.command}\` on ${label}: ${error.message}`)));
-    child.once('exit', () => {
-      ended = process.hrtime.bigint();
-      // The leader is gone; anything left in its group was put in the background by the command.
-      // Kill it so no process outlives the benchmark and the next run starts on a quiet machine.
-      if (child.pid !== undefined && groupExists(child.pid)) {
-        leftProcesses = stopped === undefined;
-        signalGroup(child, 'SIGKILL');
-      }
-      // A process that left the group (setsid) could hold stderr open forever; stop waiting.
-      closeTimer = setTimeout(() => child.stderr?.destroy(), CLOSE_GRACE_MS);
-    });
-    child.once('close', (code: number | null, exitSignal: NodeJS.Signals | null) => {
-      if (stopped === 'abort') return finish(new CancelledError());
-      if (stopped === 'timeout') {
-        return finish(new Error(`\`${spec.command}\` timed out after ${timeoutMs} ms on ${label}; its process group was killed`));
-      }
-      const wallMs = Number((ended ?? process.hrtime.bigint()) - started) / 1e6;
-      const report = timeFile === undefined ? undefined : readTimeReport(timeFile);
-      finish(undefined, {
-        wallMs,
-        userMs: report?.userMs ?? null,
-        sysMs: report?.sysMs ?? null,
-        maxRssKb: report?.maxRssKb ?? null,
-        exitCode: code,
-        signal: exitSignal,
-        terminatedBySignal: report?.terminatedBySignal ?? null,
-        stderrTail,
-        leftProcesses,
-      });
-    });
+  const started = process.hrtime.bigint();
+  // Output is discarded: it is not what is measured and printing it would cost time (and in
+  // stdio mode stdout is the protocol). stderr is piped only to explain failures.
+  const child: ChildProcess = spawnGroup(file, args, {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-}
-
-function groupExists(pgid: number): boolean {
+  const run = superviseChild(child, { signal, timeoutMs, stderrChars: STDERR_TAIL_CHARS });
+  let exit: Awaited<typeof run.closed>;
   try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
+    exit = await run.closed;
+  } catch (error) {
+    throw new Error(`could not start \`${spec.command}\` on ${label}: ${(error as Error).message}`);
   }
+  if (run.stoppedBy() === 'abort') throw new CancelledError();
+  if (run.stoppedBy() === 'timeout') throw new Error(`\`${spec.command}\` timed out after ${timeoutMs} ms on ${label}; its process group was killed`);
+  const report = timeFile === undefined ? undefined : readTimeReport(timeFile);
+  return {
+    wallMs: Number(exit.exitedAt - started) / 1e6,
+    userMs: report?.userMs ?? null,
+    sysMs: report?.sysMs ?? null,
+    maxRssKb: report?.maxRssKb ?? null,
+    exitCode: exit.code,
+    signal: exit.signal,
+    terminatedBySignal: report?.terminatedBySignal ?? null,
+    stderrTail: run.stderrTail(),
+    leftProcesses: run.leftProcesses(),
+  };
 }
 
 interface TimeReport {

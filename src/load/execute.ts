@@ -29,17 +29,9 @@ export interface BenchmarkOutcome {
   type: 'http' | 'command' | 'micro';
   unit: 'ms' | 'ns';
   stats: DisplayStats;
-  rps?: number;
-  throughputBps?: number;
-  requests?: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  iterations?: number;
-  durationS?: number;
   figures: CheckedFigures;
-  notes: string[];
   capacity?: CapacityResult;
+  /** Counts, rates and notes live here once, as stored. */
   record: BenchmarkRecord;
   samples: Sample[];
 }
@@ -128,15 +120,7 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
     type: 'http',
     unit: 'ms',
     stats,
-    rps,
-    throughputBps: load.bytes / load.durationS,
-    requests: load.requests,
-    errors: load.errors,
-    timeouts: load.timeouts,
-    non2xx: load.non2xx,
-    durationS: load.durationS,
     figures: { p50: stats.p50, p95: stats.p95, p99: stats.p99, rps, errorRate },
-    notes,
     ...(capacity ? { capacity } : {}),
     record: {
       name: plan.name,
@@ -194,6 +178,9 @@ function generatorNotes(load: HttpLoadResult, targetStart: number | undefined, t
   return notes;
 }
 
+/** The request-level fields of a stored benchmark that command and micro benchmarks do not have. */
+const NO_REQUESTS = { rps: null, throughputBps: null, requests: null, errors: 0, timeouts: 0, non2xx: 0, histogram: null, thresholds: null } as const;
+
 async function executeCommand(plan: PlannedCommand, context: ExecuteContext): Promise<BenchmarkOutcome> {
   const result = await runCommandBenchmark(
     { command: plan.command, cwd: plan.cwd, ...(plan.env ? { env: plan.env } : {}), warmup: plan.warmup, iterations: plan.iterations },
@@ -221,27 +208,15 @@ async function executeCommand(plan: PlannedCommand, context: ExecuteContext): Pr
     type: 'command',
     unit: 'ms',
     stats,
-    errors: 0,
-    timeouts: 0,
-    non2xx: 0,
-    iterations: walls.length,
     figures: { mean: stats.mean, p50: stats.p50, p95: stats.p95, p99: stats.p99 },
-    notes: result.notes,
     record: {
       name: plan.name,
       type: 'command',
       target: plan.command,
       stats: { ...stats },
-      rps: null,
-      throughputBps: null,
-      requests: null,
-      errors: 0,
-      timeouts: 0,
-      non2xx: 0,
+      ...NO_REQUESTS,
       durationS: walls.reduce((a, b) => a + b, 0) / 1000,
       iterations: walls.length,
-      histogram: null,
-      thresholds: null,
       notes: result.notes,
       extra,
     },
@@ -263,27 +238,15 @@ async function executeMicro(plan: PlannedMicro, context: ExecuteContext): Promis
       type: 'micro' as const,
       unit: 'ns' as const,
       stats,
-      errors: 0,
-      timeouts: 0,
-      non2xx: 0,
-      iterations: fn.rounds_ns.length,
       figures: {},
-      notes,
       record: {
         name,
         type: 'micro' as const,
         target: `${plan.module}#${fn.name}`,
         stats: { ...stats, moe: fn.moe_ns, rme_pct: fn.rme_pct, ops_per_sec: fn.ops_per_sec },
-        rps: null,
-        throughputBps: null,
-        requests: null,
-        errors: 0,
-        timeouts: 0,
-        non2xx: 0,
+        ...NO_REQUESTS,
         durationS: null,
         iterations: fn.rounds_ns.length,
-        histogram: null,
-        thresholds: null,
         notes,
         extra: { ops_per_round: fn.ops_per_round, node_version: result.node_version },
       },

@@ -5,7 +5,7 @@ import { CancelledError, InputError } from '../errors.js';
 import { marginOfError95, mean, median, outlierIndexes } from '../stats/descriptive.js';
 import type { RawFunctionResult, RunnerConfig, RunnerMessage } from './micro-runner.js';
 import { locateChildScript } from './child-script.js';
-import { signalGroup, spawnGroup } from './process-group.js';
+import { spawnGroup, superviseChild } from './process-group.js';
 
 /**
  * Times the exported functions of a JS module in a fresh Node process (micro-runner.ts), the way
@@ -58,7 +58,6 @@ const DEFAULT_WARMUP_MS = 200;
 const DEFAULT_MIN_ROUND_MS = 20;
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const STDERR_TAIL_CHARS = 2048;
-const CLOSE_GRACE_MS = 2000;
 const UNSTABLE_RME_PCT = 5;
 /** A round should span this many timer ticks for the clock's granularity to be noise. */
 const MIN_TICKS_PER_ROUND = 1000;
@@ -101,72 +100,41 @@ function validate(spec: MicroBenchmarkSpec): RunnerConfig {
 
 type RunnerResult = Extract<RunnerMessage, { type: 'result' }>;
 
-function runRunner(runner: string, config: RunnerConfig, spec: MicroBenchmarkSpec, ctx: MicroBenchmarkContext): Promise<RunnerResult> {
+async function runRunner(runner: string, config: RunnerConfig, spec: MicroBenchmarkSpec, ctx: MicroBenchmarkContext): Promise<RunnerResult> {
   const timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return new Promise<RunnerResult>((resolvePromise, reject) => {
-    let stopped: 'abort' | 'timeout' | undefined;
-    let result: RunnerResult | undefined;
-    let reported: Extract<RunnerMessage, { type: 'error' }> | undefined;
-    let settled = false;
-    let closeTimer: NodeJS.Timeout | undefined;
-    let stderrTail = '';
-
-    // What fork() does, through spawnGroup so the runner leads its own process group and is killed
-    // if perfsop exits. execArgv is explicit: inheriting the parent's (a TS loader under vitest,
-    // --inspect) would change or break the child. --expose-gc lets the runner collect between functions.
-    const child: ChildProcess = spawnGroup(process.execPath, ['--expose-gc', runner, JSON.stringify(config)], {
-      cwd: spec.cwd,
-      env: process.env,
-      // The module's own output is not ours to print: stdout may be the MCP protocol.
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
-    if (child.pid !== undefined) ctx.onStart?.(child.pid);
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-    });
-
-    const stop = (why: 'abort' | 'timeout'): void => {
-      stopped ??= why;
-      signalGroup(child, 'SIGKILL');
-    };
-    const onAbort = (): void => stop('abort');
-    const timer = setTimeout(() => stop('timeout'), timeoutMs);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-
-    const finish = (error: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (closeTimer) clearTimeout(closeTimer);
-      ctx.signal.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolvePromise(result!);
-    };
-
-    child.on('message', (message: RunnerMessage) => {
-      if (stopped) return;
-      if (message.type === 'progress') ctx.onProgress?.(message.done, message.total, message.name);
-      else if (message.type === 'result') result = message;
-      else if (message.type === 'error') reported = message;
-    });
-    child.once('error', (error) => finish(new Error(`could not start the micro benchmark runner: ${error.message}`)));
-    child.once('exit', () => {
-      // Whatever the module started in the background goes with the runner.
-      signalGroup(child, 'SIGKILL');
-      closeTimer = setTimeout(() => child.stderr?.destroy(), CLOSE_GRACE_MS);
-    });
-    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-      if (stopped === 'abort') return finish(new CancelledError());
-      if (stopped === 'timeout') return finish(new Error(`micro benchmark of ${config.module} timed out after ${timeoutMs} ms; the runner was killed`));
-      if (reported) return finish(reported.field ? new InputError(reported.field, reported.message) : new Error(reported.message));
-      if (result) return finish(undefined);
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const tail = stderrTail.trim();
-      finish(new Error(`micro benchmark runner ${how} before reporting${tail ? `: ${tail}` : ''}`));
-    });
+  let result: RunnerResult | undefined;
+  let reported: Extract<RunnerMessage, { type: 'error' }> | undefined;
+  // What fork() does, through spawnGroup so the runner leads its own process group and is killed
+  // if perfsop exits. execArgv is explicit: inheriting the parent's (a TS loader under vitest,
+  // --inspect) would change or break the child. --expose-gc lets the runner collect between functions.
+  const child: ChildProcess = spawnGroup(process.execPath, ['--expose-gc', runner, JSON.stringify(config)], {
+    cwd: spec.cwd,
+    env: process.env,
+    // The module's own output is not ours to print: stdout may be the MCP protocol.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
   });
+  if (child.pid !== undefined) ctx.onStart?.(child.pid);
+  const run = superviseChild(child, { signal: ctx.signal, timeoutMs, stderrChars: STDERR_TAIL_CHARS });
+  child.on('message', (message: RunnerMessage) => {
+    if (run.stoppedBy()) return;
+    if (message.type === 'progress') ctx.onProgress?.(message.done, message.total, message.name);
+    else if (message.type === 'result') result = message;
+    else if (message.type === 'error') reported = message;
+  });
+  let exit: Awaited<typeof run.closed>;
+  try {
+    exit = await run.closed;
+  } catch (error) {
+    throw new Error(`could not start the micro benchmark runner: ${(error as Error).message}`);
+  }
+  if (run.stoppedBy() === 'abort') throw new CancelledError();
+  if (run.stoppedBy() === 'timeout') throw new Error(`micro benchmark of ${config.module} timed out after ${timeoutMs} ms; the runner was killed`);
+  if (reported) throw reported.field ? new InputError(reported.field, reported.message) : new Error(reported.message);
+  if (result) return result;
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const tail = run.stderrTail().trim();
+  throw new Error(`micro benchmark runner ${how} before reporting${tail ? `: ${tail}` : ''}`);
 }
 
 function summarizeFunction(raw: RawFunctionResult): MicroFunctionResult {

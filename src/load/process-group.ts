@@ -62,3 +62,67 @@ function sleep(ms: number): Promise<void> {
 export function liveGroupCount(): number {
   return live.size;
 }
+
+export interface SupervisedChild {
+  /** Settles once the child has exited and its stderr has closed (or stopped being waited for). */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null; exitedAt: bigint }>;
+  /** Why perfsop killed the group, if it did. */
+  stoppedBy(): 'abort' | 'timeout' | undefined;
+  stderrTail(): string;
+  /** True when the leader exited leaving processes behind in its group (they were killed). */
+  leftProcesses(): boolean;
+}
+
+/** After the leader exits, how long a straggler (e.g. one that left the group) may hold stderr open. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * What every run of a child program needs: its group killed on cancel or timeout, whatever it left
+ * behind killed when it exits (so no process outlives a benchmark), and the end of its stderr kept
+ * to explain a failure. Spawn the child with stderr piped.
+ */
+export function superviseChild(child: ChildProcess, options: { signal: AbortSignal; timeoutMs: number; stderrChars?: number }): SupervisedChild {
+  let stopped: 'abort' | 'timeout' | undefined;
+  let left = false;
+  let tail = '';
+  let exitedAt: bigint | undefined;
+  const keep = options.stderrChars ?? 2048;
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-keep);
+  });
+  const stop = (why: 'abort' | 'timeout') => {
+    stopped ??= why;
+    signalGroup(child, 'SIGKILL');
+  };
+  const onAbort = () => stop('abort');
+  const timer = setTimeout(() => stop('timeout'), options.timeoutMs);
+  let closeTimer: NodeJS.Timeout | undefined;
+  if (options.signal.aborted) onAbort();
+  else options.signal.addEventListener('abort', onAbort, { once: true });
+
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; exitedAt: bigint }>((resolve, reject) => {
+    const release = () => {
+      clearTimeout(timer);
+      if (closeTimer) clearTimeout(closeTimer);
+      options.signal.removeEventListener('abort', onAbort);
+    };
+    child.once('error', (error) => {
+      release();
+      reject(error);
+    });
+    child.once('exit', () => {
+      exitedAt = process.hrtime.bigint();
+      if (child.pid !== undefined && groupAlive(child.pid)) {
+        left = stopped === undefined;
+        signalGroup(child, 'SIGKILL');
+      }
+      closeTimer = setTimeout(() => child.stderr?.destroy(), CLOSE_GRACE_MS);
+    });
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      release();
+      resolve({ code, signal, exitedAt: exitedAt ?? process.hrtime.bigint() });
+    });
+  });
+  return { closed, stoppedBy: () => stopped, stderrTail: () => tail, leftProcesses: () => left };
+}
