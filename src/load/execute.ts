@@ -162,20 +162,21 @@ function sliceSamples(slices: readonly LoadSlice[], warmupS: number): Sample[] {
 }
 
 function generatorNotes(load: HttpLoadResult, targetStart: number | undefined, targetEnd: number | undefined): string[] {
-  const notes: string[] = [];
   const generatorShare = load.generator.cpuMs / load.generator.wallMs;
   const targetShare = targetStart !== undefined && targetEnd !== undefined ? (targetEnd - targetStart) / load.generator.wallMs : undefined;
   const target = targetShare === undefined ? '' : `; the target used ${pct(targetShare)} of a core`;
   const who = load.generator.workers > 1 ? `the busiest of ${load.generator.workers} load workers` : 'the load generator';
-  if (generatorShare >= 0.9) {
-    notes.push(
-      `${who} used ${pct(generatorShare)} of a core${target}: the generator, not the target, was probably the limit, so req/s understates the target. ` +
-        (load.generator.workers < cpus().length ? 'Use more `workers` (load processes) or measure a heavier endpoint' : 'Measure from another machine or a heavier endpoint'),
-    );
-  } else {
-    notes.push(`${who} used ${pct(generatorShare)} of a core${target}`);
+  const measured = `${who} used ${pct(generatorShare)} of a core${target}`;
+  if (generatorShare < 0.9) return [measured];
+  const remedy = load.generator.workers < cpus().length ? 'use more `workers` (load processes) or measure a heavier endpoint' : 'measure from another machine or a heavier endpoint';
+  // Only a target perfsop started has a CPU figure; without it, saturation is a suspicion, not a finding.
+  if (targetShare === undefined) {
+    return [`${measured}: it may be the limit rather than the target (perfsop sees the target's CPU only when it starts it). If req/s matters, ${remedy}`];
   }
-  return notes;
+  if (targetShare >= 0.8) {
+    return [`${measured}: both were near a full core, so on this machine they compete for CPU; req/s is what the pair reached together`];
+  }
+  return [`${measured}: the generator, not the target, was the limit, so req/s understates the target; ${remedy}`];
 }
 
 /** The request-level fields of a stored benchmark that command and micro benchmarks do not have. */

@@ -92,9 +92,13 @@ export async function runHttpLoad(spec: HttpLoadSpec, context: LoadContext): Pro
     slice = emptySlice();
   };
 
-  const result = await new Promise<void>((resolve, reject) => {
+  // autocannon ends a run only on its one-second tick; an `amount` run sits idle from its last
+  // response until then, so its duration ends at that last response instead.
+  let lastResponseAt = wallStart;
+  await new Promise<void>((resolve, reject) => {
     const instance = autocannon(autocannonOptions(spec), (error) => (error ? reject(error) : resolve()));
     instance.on('response', (_client: unknown, statusCode: number, bytes: number, latencyMs: number) => {
+      lastResponseAt = performance.now();
       histogram.record(latencyMs);
       slice.histogram.record(latencyMs);
       slice.requests += 1;
@@ -113,9 +117,11 @@ export async function runHttpLoad(spec: HttpLoadSpec, context: LoadContext): Pro
     context.signal.addEventListener('abort', abort, { once: true });
     instance.once('done', () => context.signal.removeEventListener('abort', abort));
   });
-  void result;
   closeSlice();
   if (context.signal.aborted) throw new CancelledError();
+  const endedAt = spec.amount ? lastResponseAt : performance.now();
+  const last = slices[slices.length - 1];
+  if (spec.amount && last) last.seconds = Math.max(0.001, last.seconds - (performance.now() - lastResponseAt) / 1000);
 
   const cpu = process.cpuUsage(cpuStart);
   const totals = slices.reduce(
@@ -129,7 +135,7 @@ export async function runHttpLoad(spec: HttpLoadSpec, context: LoadContext): Pro
     timeouts,
     statusCodes,
     errorMessages,
-    durationS: (performance.now() - wallStart) / 1000,
+    durationS: (endedAt - wallStart) / 1000,
     generator: { cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - wallStart, workers: 1 },
   };
 }
