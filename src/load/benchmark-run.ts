@@ -47,7 +47,7 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
   const runId = store.createRun({
     ...(request.label ? { label: request.label } : {}),
     ...(plan.suite ? { suite: plan.suite } : {}),
-    params: request,
+    params: redacted(request),
     ...(git.commit ? { gitCommit: git.commit, gitDirty: git.dirty ?? false } : {}),
     cwd: plan.workDir,
     host: { node: process.version, platform: process.platform, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadavg: loadavg() },
@@ -107,5 +107,18 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
     thresholds,
     notes,
     git,
+  };
+}
+
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$/i;
+
+/** The call as stored: header values that carry credentials are replaced, so the database holds no secrets. */
+function redacted(request: BenchmarkRequest): BenchmarkRequest {
+  const hide = (headers: Record<string, string> | undefined) =>
+    headers && Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? '[redacted]' : value]));
+  return {
+    ...request,
+    ...(request.headers ? { headers: hide(request.headers)! } : {}),
+    ...(request.requests ? { requests: request.requests.map((r) => ({ ...r, ...(r.headers ? { headers: hide(r.headers)! } : {}) })) } : {}),
   };
 }

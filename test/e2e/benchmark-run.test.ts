@@ -239,3 +239,15 @@ describe('benchmark_run with components and suites from the config', () => {
     expect(await callError(client, 'benchmark_run', { suite: 'known', baseline: 'never-ran' })).toMatch(/no completed run with id or label "never-ran"/);
   });
 });
+
+describe('benchmark_run storage', () => {
+  it('never stores credential headers of a call', async () => {
+    const server = await startFixtureServer({ DELAY_MS: '1' });
+    servers.push(server);
+    connected = await connectInMemory();
+    await callOk(connected.client, 'benchmark_run', { url: `${server.url}/`, duration: 1, connections: 1, headers: { Authorization: 'Bearer s3cr3t', 'X-Trace': 'visible' } });
+    const rows = connected.app.db.prepare('SELECT params FROM runs').all() as Array<{ params: string }>;
+    expect(rows[0]!.params).not.toContain('s3cr3t');
+    expect(JSON.parse(rows[0]!.params).headers).toEqual({ Authorization: '[redacted]', 'X-Trace': 'visible' });
+  });
+});
