@@ -1,0 +1,575 @@
+/**
+ * perfsop's profiling agent, loaded into the service under test with
+ * NODE_OPTIONS=--require <this file> (no change to the service's code). It connects to perfsop over
+ * the Unix socket named by PERFSOP_AGENT_SOCKET and, between `start` and `stop`:
+ * - records a V8 CPU profile (inspector, in-thread) and, when asked, a sampling heap profile;
+ * - measures event-loop delay and utilization, GC pauses, memory and CPU once a second;
+ * - attributes every database query (better-sqlite3, pg, mysql2, sqlite3) to the HTTP request that
+ *   made it, through AsyncLocalStorage around the server's `request` event.
+ * Nothing here may break the service: every hook fails closed to the original behaviour.
+ * If perfsop goes away (its socket closes), the service exits: it was started for the analysis,
+ * and must not outlive perfsop.
+ */
+import type { AsyncLocalStorage as AsyncLocalStorageType } from 'node:async_hooks';
+import type { Socket } from 'node:net';
+import type { Command, Explain, Final, HistogramJSON, QueryStats, RouteStats, Tick } from './agent-protocol.cjs';
+
+const MARK = Symbol.for('perfsop.agent');
+const REPEAT = 5;
+const HIST_BASE = 0.001;
+const HIST_PRECISION = 0.01;
+const INV_LOG_GROWTH = 1 / Math.log1p(HIST_PRECISION);
+
+type Loose = Record<string | symbol, unknown>;
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+interface RequestContext {
+  queries: Map<string, { count: number; ms: number }>;
+  dbMs: number;
+  count: number;
+}
+
+/** The same bucket layout as src/stats/log-histogram.ts, so perfsop reads it with LogHistogram.fromJSON. */
+class Histogram {
+  private counts = new Map<number, number>();
+  private zero = 0;
+  private n = 0;
+  private sum = 0;
+  private sumSq = 0;
+  private min = Number.POSITIVE_INFINITY;
+  private max = Number.NEGATIVE_INFINITY;
+
+  record(ms: number): void {
+    if (!(ms >= 0 && ms < Number.POSITIVE_INFINITY)) return;
+    const ratio = ms / HIST_BASE;
+    if (ratio < 1) this.zero += 1;
+    else {
+      const i = Math.floor(Math.log(ratio) * INV_LOG_GROWTH);
+      this.counts.set(i, (this.counts.get(i) ?? 0) + 1);
+    }
+    this.n += 1;
+    this.sum += ms;
+    this.sumSq += ms * ms;
+    if (ms < this.min) this.min = ms;
+    if (ms > this.max) this.max = ms;
+  }
+
+  toJSON(): HistogramJSON {
+    const index = [...this.counts.keys()].sort((a, b) => a - b);
+    return {
+      precision: HIST_PRECISION,
+      base: HIST_BASE,
+      n: this.n,
+      sum: this.sum,
+      sumSq: this.sumSq,
+      min: this.n ? this.min : null,
+      max: this.n ? this.max : null,
+      zero: this.zero,
+      index,
+      count: index.map((i) => this.counts.get(i)!),
+    };
+  }
+}
+
+interface RouteAggregate {
+  requests: number;
+  errors: number;
+  latency: Histogram;
+  queries: number;
+  dbMs: number;
+  repeated: Map<string, { requests: number; count: number; max: number; ms: number }>;
+}
+
+interface QueryAggregate extends Omit<QueryStats, 'fingerprint'> {
+  /** For EXPLAIN QUERY PLAN on better-sqlite3: the database and one real argument list. */
+  explainable?: { db: Loose; args: unknown[]; sql: string };
+}
+
+function install(socketPath: string): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const net = require('node:net') as typeof import('node:net');
+  const inspector = require('node:inspector') as typeof import('node:inspector');
+  const { AsyncLocalStorage } = require('node:async_hooks') as typeof import('node:async_hooks');
+  const perfHooks = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const http = require('node:http') as typeof import('node:http');
+  const https = require('node:https') as typeof import('node:https');
+  const Module = require('node:module') as unknown as { _load: AnyFunction };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+
+  const outDir = process.env.PERFSOP_AGENT_DIR ?? require('node:os').tmpdir();
+  const samplingUs = Number(process.env.PERFSOP_AGENT_SAMPLING_US ?? 1000);
+  const als: AsyncLocalStorageType<RequestContext> = new AsyncLocalStorage<RequestContext>();
+
+  let recording = false;
+  let startedAt = 0n;
+  let heapRequested = false;
+  let ticker: NodeJS.Timeout | undefined;
+  let detached = false;
+  const routes = new Map<string, RouteAggregate>();
+  const queries = new Map<string, QueryAggregate>();
+  const fingerprints = new Map<string, string>();
+  let requestCount = 0;
+  let tickRequests = 0;
+  let gcCount = 0;
+  let gcMs = 0;
+  let gcMax = 0;
+  let tickGc = { count: 0, ms: 0, max: 0 };
+  const eldTick = perfHooks.monitorEventLoopDelay({ resolution: 10 });
+  const eldRun = perfHooks.monitorEventLoopDelay({ resolution: 10 });
+  let eluStart = perfHooks.performance.eventLoopUtilization();
+  let eluTick = eluStart;
+  let cpuStart = process.cpuUsage();
+  let cpuTick = cpuStart;
+
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<Loose>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve((result ?? {}) as Loose))));
+
+  // --- the connection to perfsop -------------------------------------------------------------
+  const socket: Socket = net.createConnection(socketPath);
+  socket.setNoDelay(true);
+  socket.unref();
+  const send = (message: object) => {
+    if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+  };
+  socket.on('connect', () =>
+    send({ type: 'hello', pid: process.pid, ppid: process.ppid, argv: process.argv, cwd: process.cwd(), node: process.version }),
+  );
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      try {
+        void handle(JSON.parse(line) as Command);
+      } catch {
+        // a malformed command is ignored: the service keeps running
+      }
+    }
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    // perfsop is gone (done, crashed or killed): this process was started for the analysis.
+    if (detached) return;
+    detached = true;
+    setTimeout(() => process.exit(0), 50).unref();
+  });
+
+  async function handle(command: Command): Promise<void> {
+    if (command.type === 'start') await start(command.heap);
+    else if (command.type === 'stop') send(await stop());
+  }
+
+  async function start(heap: boolean): Promise<void> {
+    routes.clear();
+    queries.clear();
+    requestCount = tickRequests = 0;
+    gcCount = gcMs = gcMax = 0;
+    tickGc = { count: 0, ms: 0, max: 0 };
+    eldTick.reset();
+    eldRun.reset();
+    eldTick.enable();
+    eldRun.enable();
+    eluStart = eluTick = perfHooks.performance.eventLoopUtilization();
+    cpuStart = cpuTick = process.cpuUsage();
+    heapRequested = heap;
+    try {
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: samplingUs });
+      await post('Profiler.start');
+      if (heap) {
+        await post('HeapProfiler.enable');
+        await post('HeapProfiler.startSampling', { samplingInterval: 32768 });
+      }
+    } catch {
+      // profiling unavailable (e.g. another inspector client): the other measurements still run
+    }
+    startedAt = process.hrtime.bigint();
+    recording = true;
+    ticker = setInterval(sendTick, 1000);
+    ticker.unref();
+  }
+
+  function sendTick(): void {
+    const elu = perfHooks.performance.eventLoopUtilization(eluTick);
+    eluTick = perfHooks.performance.eventLoopUtilization();
+    const cpu = process.cpuUsage(cpuTick);
+    cpuTick = process.cpuUsage();
+    const mem = process.memoryUsage();
+    const tick: Tick = {
+      type: 'tick',
+      pid: process.pid,
+      t: Number(process.hrtime.bigint() - startedAt) / 1e9,
+      requests: tickRequests,
+      eld: { p50: ms(eldTick.percentile(50)), p99: ms(eldTick.percentile(99)), max: ms(eldTick.max), mean: ms(eldTick.mean) },
+      elu: elu.utilization,
+      gc: { count: tickGc.count, ms: tickGc.ms, maxPauseMs: tickGc.max },
+      mem: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external },
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
+    eldTick.reset();
+    tickRequests = 0;
+    tickGc = { count: 0, ms: 0, max: 0 };
+    send(tick);
+  }
+
+  async function stop(): Promise<Final> {
+    recording = false;
+    if (ticker) clearInterval(ticker);
+    const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+    eldTick.disable();
+    eldRun.disable();
+    let profilePath: string | null = null;
+    let heapProfilePath: string | null = null;
+    let profileError: string | undefined;
+    try {
+      const { profile } = await post('Profiler.stop');
+      profilePath = path.join(outDir, `${process.pid}.cpuprofile`);
+      fs.mkdirSync(outDir, { recursive: true });
+      fs.writeFileSync(profilePath, JSON.stringify(profile));
+      if (heapRequested) {
+        const { profile: heap } = await post('HeapProfiler.stopSampling');
+        heapProfilePath = path.join(outDir, `${process.pid}.heapprofile`);
+        fs.writeFileSync(heapProfilePath, JSON.stringify(heap));
+      }
+    } catch (error) {
+      profileError = error instanceof Error ? error.message : String(error);
+    }
+    const cpu = process.cpuUsage(cpuStart);
+    return {
+      type: 'final',
+      pid: process.pid,
+      durationMs,
+      profilePath,
+      heapProfilePath,
+      ...(profileError ? { profileError } : {}),
+      eld: { p50: ms(eldRun.percentile(50)), p90: ms(eldRun.percentile(90)), p99: ms(eldRun.percentile(99)), max: ms(eldRun.max), mean: ms(eldRun.mean) },
+      elu: perfHooks.performance.eventLoopUtilization(eluStart).utilization,
+      gc: { count: gcCount, ms: gcMs, maxPauseMs: gcMax },
+      requests: requestCount,
+      routes: [...routes].map(([route, r]) => routeStats(route, r)),
+      queries: [...queries].map(([fingerprint, q]) => {
+        const { explainable, ...stats } = q;
+        void explainable;
+        return { fingerprint, ...stats };
+      }),
+      explains: explainSlowQueries(),
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
+  }
+
+  // --- GC --------------------------------------------------------------------------------------
+  try {
+    new perfHooks.PerformanceObserver((list) => {
+      if (!recording) return;
+      for (const entry of list.getEntries()) {
+        gcCount += 1;
+        gcMs += entry.duration;
+        gcMax = Math.max(gcMax, entry.duration);
+        tickGc.count += 1;
+        tickGc.ms += entry.duration;
+        tickGc.max = Math.max(tickGc.max, entry.duration);
+      }
+    }).observe({ entryTypes: ['gc'] });
+  } catch {
+    // no GC observation on this runtime
+  }
+
+  // --- HTTP requests ---------------------------------------------------------------------------
+  for (const server of [http.Server, https.Server] as unknown as Array<{ prototype: Loose }>) {
+    const original = server.prototype.emit as AnyFunction;
+    server.prototype.emit = function emit(this: unknown, event: unknown, ...args: unknown[]) {
+      if (event !== 'request' || !recording) return original.call(this, event, ...args);
+      const [req, res] = args as [{ method?: string; url?: string }, { once(e: string, f: () => void): void; statusCode: number }];
+      const context: RequestContext = { queries: new Map(), dbMs: 0, count: 0 };
+      const begun = process.hrtime.bigint();
+      res.once('finish', () => finishRequest(routeOf(req.method, req.url), context, Number(process.hrtime.bigint() - begun) / 1e6, res.statusCode));
+      return als.run(context, () => original.call(this, event, ...args));
+    };
+  }
+
+  function finishRequest(route: string, context: RequestContext, latencyMs: number, status: number): void {
+    if (!recording) return;
+    requestCount += 1;
+    tickRequests += 1;
+    let r = routes.get(route);
+    if (!r) routes.set(route, (r = { requests: 0, errors: 0, latency: new Histogram(), queries: 0, dbMs: 0, repeated: new Map() }));
+    r.requests += 1;
+    if (status >= 500) r.errors += 1;
+    r.latency.record(latencyMs);
+    r.queries += context.count;
+    r.dbMs += context.dbMs;
+    for (const [fingerprint, q] of context.queries) {
+      const stats = queries.get(fingerprint);
+      if (stats) {
+        stats.requests += 1;
+        stats.maxPerRequest = Math.max(stats.maxPerRequest, q.count);
+        if (q.count >= REPEAT) stats.requestsRepeated += 1;
+      }
+      if (q.count >= REPEAT) {
+        const rep = r.repeated.get(fingerprint) ?? { requests: 0, count: 0, max: 0, ms: 0 };
+        rep.requests += 1;
+        rep.count += q.count;
+        rep.max = Math.max(rep.max, q.count);
+        rep.ms += q.ms;
+        r.repeated.set(fingerprint, rep);
+      }
+    }
+  }
+
+  function routeStats(route: string, r: RouteAggregate): RouteStats {
+    return {
+      route,
+      requests: r.requests,
+      errors: r.errors,
+      latency: r.latency.toJSON(),
+      queries: r.queries,
+      dbMs: r.dbMs,
+      repeated: [...r.repeated].map(([fingerprint, rep]) => ({
+        fingerprint,
+        requests: rep.requests,
+        meanPerRequest: rep.count / rep.requests,
+        maxPerRequest: rep.max,
+        msPerRequest: rep.ms / rep.requests,
+      })),
+    };
+  }
+
+  // --- database queries ------------------------------------------------------------------------
+  function recordQuery(driver: string, sql: string, elapsedMs: number, explainable?: QueryAggregate['explainable']): void {
+    if (!recording) return;
+    let fingerprint = fingerprints.get(sql);
+    if (fingerprint === undefined) {
+      fingerprint = fingerprintSql(sql);
+      if (fingerprints.size < 10_000) fingerprints.set(sql, fingerprint);
+    }
+    let q = queries.get(fingerprint);
+    if (!q) {
+      queries.set(fingerprint, (q = { driver, calls: 0, totalMs: 0, maxMs: 0, inRequests: 0, requests: 0, requestsRepeated: 0, maxPerRequest: 0, sample: sql.slice(0, 2000) }));
+    }
+    q.calls += 1;
+    q.totalMs += elapsedMs;
+    q.maxMs = Math.max(q.maxMs, elapsedMs);
+    if (!q.explainable && explainable) q.explainable = explainable;
+    const context = als.getStore();
+    if (context) {
+      q.inRequests += 1;
+      context.count += 1;
+      context.dbMs += elapsedMs;
+      const inRequest = context.queries.get(fingerprint) ?? { count: 0, ms: 0 };
+      inRequest.count += 1;
+      inRequest.ms += elapsedMs;
+      context.queries.set(fingerprint, inRequest);
+    }
+  }
+
+  /** Times a synchronous call (better-sqlite3). */
+  function timedSync(driver: string, sql: string, call: () => unknown, explainable?: QueryAggregate['explainable']): unknown {
+    if (!recording) return call();
+    const begun = process.hrtime.bigint();
+    try {
+      return call();
+    } finally {
+      recordQuery(driver, sql, Number(process.hrtime.bigint() - begun) / 1e6, explainable);
+    }
+  }
+
+  /** Times a call that completes through a callback (last argument) or a returned promise. */
+  function timedAsync(driver: string, sql: string, target: unknown, original: AnyFunction, args: unknown[]): unknown {
+    if (!recording) return original.apply(target, args);
+    const begun = process.hrtime.bigint();
+    const done = () => recordQuery(driver, sql, Number(process.hrtime.bigint() - begun) / 1e6);
+    const last = args.length - 1;
+    if (last >= 0 && typeof args[last] === 'function') {
+      const callback = args[last] as AnyFunction;
+      args[last] = function (this: unknown, ...callbackArgs: unknown[]) {
+        done();
+        return callback.apply(this, callbackArgs);
+      };
+      return original.apply(target, args);
+    }
+    const result = original.apply(target, args);
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(done, done);
+    } else if (result && typeof (result as { once?: unknown }).once === 'function') {
+      (result as { once(e: string, f: () => void): void }).once('end', done); // event-emitter style (pg, mysql2 streams)
+    } else done();
+    return result;
+  }
+
+  function wrapMethods(proto: Loose | undefined, names: string[], wrap: (original: AnyFunction, name: string) => AnyFunction): void {
+    if (!proto) return;
+    for (const name of names) {
+      const original = proto[name];
+      if (typeof original !== 'function' || (original as unknown as Loose)[MARK]) continue;
+      const wrapped = wrap(original as AnyFunction, name);
+      (wrapped as unknown as Loose)[MARK] = true;
+      proto[name] = wrapped;
+    }
+  }
+
+  const patched = new WeakSet<object>();
+  function patchDriver(request: string, exports: unknown): void {
+    if (!exports || (typeof exports !== 'function' && typeof exports !== 'object') || patched.has(exports as object)) return;
+    patched.add(exports as object);
+    try {
+      if (request === 'better-sqlite3') patchBetterSqlite3(exports as { prototype: Loose });
+      else if (request === 'pg') patchPg(exports as Loose);
+      else if (request === 'mysql2' || request === 'mysql2/promise') patchMysql2(exports as Loose);
+      else if (request === 'sqlite3') patchSqlite3(exports as Loose);
+    } catch {
+      // an unexpected driver version: queries go unmeasured, the service still works
+    }
+  }
+
+  function patchBetterSqlite3(Database: { prototype: Loose }): void {
+    let statementProto: Loose | undefined;
+    wrapMethods(Database.prototype, ['prepare'], (prepare) =>
+      function (this: unknown, ...args: unknown[]) {
+        const statement = prepare.apply(this, args) as Loose;
+        if (!statementProto) {
+          statementProto = Object.getPrototypeOf(statement) as Loose;
+          wrapMethods(statementProto, ['run', 'get', 'all', 'iterate'], (method) =>
+            function (this: unknown, ...params: unknown[]) {
+              const statementThis = this as Loose & { source: string; database: Loose };
+              return timedSync('better-sqlite3', statementThis.source, () => method.apply(this, params), {
+                db: statementThis.database,
+                args: params,
+                sql: statementThis.source,
+              });
+            },
+          );
+        }
+        return statement;
+      },
+    );
+    wrapMethods(Database.prototype, ['exec'], (exec) =>
+      function (this: unknown, ...args: unknown[]) {
+        return timedSync('better-sqlite3', String(args[0]), () => exec.apply(this, args));
+      },
+    );
+  }
+
+  function patchPg(pg: Loose): void {
+    wrapMethods((pg.Client as { prototype: Loose } | undefined)?.prototype, ['query'], (query) =>
+      function (this: unknown, ...args: unknown[]) {
+        const first = args[0] as string | { text?: string } | undefined;
+        const sql = typeof first === 'string' ? first : (first?.text ?? '');
+        return timedAsync('pg', sql, this, query, args);
+      },
+    );
+  }
+
+  function patchMysql2(mysql: Loose): void {
+    const connection = (mysql.Connection as { prototype: Loose } | undefined)?.prototype;
+    wrapMethods(connection, ['query', 'execute'], (method) =>
+      function (this: unknown, ...args: unknown[]) {
+        const first = args[0] as string | { sql?: string } | undefined;
+        const sql = typeof first === 'string' ? first : (first?.sql ?? '');
+        return timedAsync('mysql2', sql, this, method, args);
+      },
+    );
+  }
+
+  function patchSqlite3(sqlite3: Loose): void {
+    wrapMethods((sqlite3.Database as { prototype: Loose } | undefined)?.prototype, ['run', 'get', 'all', 'each', 'exec'], (method) =>
+      function (this: unknown, ...args: unknown[]) {
+        return timedAsync('sqlite3', String(args[0]), this, method, args);
+      },
+    );
+  }
+
+  /**
+   * EXPLAIN QUERY PLAN for the slowest better-sqlite3 fingerprints, run here where the database
+   * handle lives, with arguments of a real call. "SCAN <table>" means a full-table scan.
+   */
+  function explainSlowQueries(): Explain[] {
+    const candidates = [...queries]
+      .filter(([, q]) => q.explainable && /^\s*select\b/i.test(q.explainable.sql))
+      .sort((a, b) => b[1].totalMs - a[1].totalMs)
+      .slice(0, 10);
+    return candidates.map(([fingerprint, q]) => {
+      const { db, args, sql } = q.explainable!;
+      try {
+        const statement = (db.prepare as AnyFunction).call(db, `EXPLAIN QUERY PLAN ${sql}`) as Loose;
+        const rows = (statement.all as AnyFunction).apply(statement, args) as Array<{ detail: string }>;
+        return { fingerprint, sql, plan: rows.map((row) => row.detail) };
+      } catch (error) {
+        return { fingerprint, sql, plan: [], error: error instanceof Error ? error.message : String(error) };
+      }
+    });
+  }
+
+  // Patch drivers as a CommonJS service requires them...
+  const DRIVERS = ['better-sqlite3', 'pg', 'mysql2', 'mysql2/promise', 'sqlite3'];
+  const originalLoad = Module._load;
+  Module._load = function load(this: unknown, ...args: unknown[]) {
+    const exports = originalLoad.apply(this, args);
+    const request = args[0];
+    if (typeof request === 'string' && DRIVERS.includes(request)) patchDriver(request, exports);
+    return exports;
+  };
+  // ...and load them now, from where the service resolves them: an ES module's `import` of a
+  // CommonJS package does not pass through Module._load, but it reuses the CommonJS cache entry
+  // of the same file, so the service then gets the patched copy.
+  const main = process.argv[1] ? path.resolve(process.argv[1]) : path.join(process.cwd(), 'index.js');
+  const requireFromService = (require('node:module') as typeof import('node:module')).createRequire(main);
+  for (const driver of DRIVERS) {
+    try {
+      requireFromService.resolve(driver);
+    } catch {
+      continue; // not installed for this service
+    }
+    try {
+      patchDriver(driver, requireFromService(driver));
+    } catch {
+      // it failed to load here; the service will see the same error itself if it uses it
+    }
+  }
+}
+
+/** ns -> ms, NaN-safe (a histogram with no samples reports NaN or huge sentinels). */
+function ms(ns: number): number {
+  return Number.isFinite(ns) && ns < 1e15 ? ns / 1e6 : 0;
+}
+
+/** Literals become ?, IN lists collapse, whitespace and case of keywords normalize. */
+function fingerprintSql(sql: string): string {
+  return sql
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/'(?:[^']|'')*'/g, '?')
+    .replace(/\b\d+(?:\.\d+)?\b/g, '?')
+    .replace(/\$\d+/g, '?')
+    .replace(/\s+/g, ' ')
+    .replace(/\bin\s*\(\s*\?(?:\s*,\s*\?)*\s*\)/gi, 'IN (?)')
+    .trim();
+}
+
+/** Route key: the method and the path with ids (numbers, UUIDs, long hex, SKU-like codes) as :id. */
+function routeOf(method: string | undefined, url: string | undefined): string {
+  const path = (url ?? '/').split('?')[0]!;
+  const normalized = path
+    .split('/')
+    .map((segment) =>
+      /^\d+$/.test(segment) || /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(segment) || /^[0-9a-f]{12,}$/i.test(segment) || (/\d/.test(segment) && segment.length >= 5) ? ':id' : segment,
+    )
+    .join('/');
+  return `${method ?? 'GET'} ${normalized}`;
+}
+
+const socketPath = process.env.PERFSOP_AGENT_SOCKET;
+const globals = globalThis as unknown as Loose;
+if (socketPath && !globals[MARK]) {
+  globals[MARK] = true;
+  try {
+    install(socketPath);
+  } catch {
+    // the agent must never stop the service from starting
+  }
+}
