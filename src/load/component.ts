@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import type { ComponentConfig } from '../config.js';
-import { CancelledError } from '../errors.js';
+import { CancelledError, InputError } from '../errors.js';
 import { log } from '../log.js';
 import { spawnGroup, stopGroup } from './process-group.js';
 
@@ -23,6 +23,8 @@ export interface StartOptions {
   signal: AbortSignal;
   /** Extra environment, e.g. NODE_OPTIONS for the profiler's preload. */
   env?: Record<string, string>;
+  /** Refuse to use an instance that is already running (the profiler can only go into one perfsop starts). */
+  mustStart?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export interface StartOptions {
 export async function startComponent(component: ComponentConfig, options: StartOptions): Promise<RunningComponent> {
   const readyUrl = new URL(component.ready, component.url).toString();
   if (await answers(readyUrl)) {
+    if (options.mustStart) throw new InputError('component', `${options.name} is already running at ${component.url}; ${options.mustStart}`);
     log.info(`${options.name} already answers at ${readyUrl}; using the running instance`);
     return { started: false, pid: undefined, logPath: undefined, stop: async () => {} };
   }

@@ -57,6 +57,11 @@ export interface QueryStats {
   maxPerRequest: number;
   /** A sample SQL text (with its original literals replaced by placeholders where it had them). */
   sample: string;
+  /**
+   * The application frames (outside node_modules and node internals) of its first call, innermost
+   * first: a database helper, then the function that used it, and so on (up to 4).
+   */
+  callers?: Array<{ name: string; file: string; line: number }>;
 }
 
 export interface RouteStats {

@@ -351,7 +351,11 @@ function install(socketPath: string): void {
     }
     let q = queries.get(fingerprint);
     if (!q) {
-      queries.set(fingerprint, (q = { driver, calls: 0, totalMs: 0, maxMs: 0, inRequests: 0, requests: 0, requestsRepeated: 0, maxPerRequest: 0, sample: sql.slice(0, 2000) }));
+      const callers = applicationFrames();
+      queries.set(
+        fingerprint,
+        (q = { driver, calls: 0, totalMs: 0, maxMs: 0, inRequests: 0, requests: 0, requestsRepeated: 0, maxPerRequest: 0, sample: sql.slice(0, 2000), ...(callers.length ? { callers } : {}) }),
+      );
     }
     q.calls += 1;
     q.totalMs += elapsedMs;
@@ -532,6 +536,28 @@ function install(socketPath: string): void {
       // it failed to load here; the service will see the same error itself if it uses it
     }
   }
+}
+
+/**
+ * The stack frames in application code, innermost first: where a query came from. Taken once per
+ * distinct query (a stack trace costs microseconds), so it never weighs on the hot path.
+ */
+function applicationFrames(): Array<{ name: string; file: string; line: number }> {
+  const frames: Array<{ name: string; file: string; line: number }> = [];
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 30;
+  Error.captureStackTrace(holder);
+  Error.stackTraceLimit = limit;
+  for (const line of (holder.stack ?? '').split('\n').slice(1)) {
+    const match = /at (?:(.+?) \()?(.+?):(\d+):\d+\)?$/.exec(line.trim());
+    if (!match) continue;
+    const file = match[2]!.startsWith('file://') ? decodeURIComponent(match[2]!.slice('file://'.length)) : match[2]!;
+    if (file === __filename || file.startsWith('node:') || file.includes('/node_modules/') || !file.startsWith('/')) continue;
+    frames.push({ name: (match[1] ?? '(anonymous)').replace(/^(async |Object\.)/, ''), file, line: Number(match[3]) });
+    if (frames.length === 4) break;
+  }
+  return frames;
 }
 
 /** ns -> ms, NaN-safe (a histogram with no samples reports NaN or huge sentinels). */

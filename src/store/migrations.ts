@@ -122,4 +122,50 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX comparisons_by_run ON comparisons (run_id);
     `,
   },
+  {
+    version: 3,
+    name: 'bottleneck analyses',
+    sql: `
+      CREATE TABLE analyses (
+        id          INTEGER PRIMARY KEY,
+        component   TEXT,
+        status      TEXT    NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        params      TEXT    NOT NULL,
+        summary     TEXT,
+        error       TEXT
+      );
+      CREATE INDEX analyses_by_time ON analyses (started_at DESC);
+
+      CREATE TABLE findings (
+        id          INTEGER PRIMARY KEY,
+        analysis_id INTEGER NOT NULL REFERENCES analyses (id) ON DELETE CASCADE,
+        rank        INTEGER NOT NULL,
+        kind        TEXT    NOT NULL,
+        title       TEXT    NOT NULL,
+        category    TEXT    NOT NULL,
+        priority    TEXT    NOT NULL,
+        impact_ms   REAL,
+        impact_share REAL   NOT NULL,
+        location    TEXT,
+        evidence    TEXT    NOT NULL,
+        fix         TEXT    NOT NULL
+      );
+      CREATE INDEX findings_by_analysis ON findings (analysis_id, rank);
+
+      -- Files perfsop wrote (profiles, flame graphs, reports), under the artifacts folder.
+      CREATE TABLE artifacts (
+        id          INTEGER PRIMARY KEY,
+        owner       TEXT    NOT NULL,
+        owner_id    INTEGER NOT NULL,
+        kind        TEXT    NOT NULL,
+        path        TEXT    NOT NULL UNIQUE,
+        mime_type   TEXT    NOT NULL,
+        bytes       INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX artifacts_by_owner ON artifacts (owner, owner_id);
+    `,
+  },
 ];
