@@ -138,7 +138,10 @@ function render(result: AnalysisResult, artifacts: Array<{ kind: string; uri: st
 }
 
 function findingLines(f: Finding, rank: number): string[] {
-  const impact = f.impact.ms_per_request === null ? `${pct(f.impact.share)} of CPU` : `${f.impact.ms_per_request} ms/request (${pct(f.impact.share)} of response time)`;
+  const impact =
+    f.impact.ms_per_request === null
+      ? `${f.impact.basis}${f.impact.share > 0 ? ` (${pct(f.impact.share)})` : ''}`
+      : `${f.impact.ms_per_request} ms/request (${pct(f.impact.share)} of response time)`;
   const where = f.location ? ` at ${f.location.file}:${f.location.line}` : '';
   return [`${rank}. **${f.priority}** [${f.category}] ${f.title}${where}. Impact: ${impact}.`, `   Evidence: ${evidenceLine(f)}`, `   Fix: ${f.fix}`];
 }

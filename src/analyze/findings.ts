@@ -64,13 +64,13 @@ export function detectFindings(inputs: FindingInputs): Finding[] {
   const meanLatency = agent ? meanRouteLatency(agent.routes) : 0;
   const context: Context = { ...inputs, requests, meanLatency };
   const findings: Finding[] = [];
-  const dbFunctions = new Set<string>();
   if (agent && (metrics.has('db_queries') || metrics.has('response_time'))) {
-    findings.push(...nPlusOne(agent.queries, agent.routes, context, dbFunctions));
-    findings.push(...missingIndexes(agent.queries, agent.explains, context, dbFunctions));
+    findings.push(...nPlusOne(agent.queries, agent.routes, context));
+    findings.push(...missingIndexes(agent.queries, agent.explains, context));
   }
+  const flaggedDbMs = agent ? flaggedQueryTime(agent.queries, findings) : new Map<string, number>();
   if (profile && (metrics.has('cpu_usage') || metrics.has('response_time'))) {
-    findings.push(...hotFunctions(profile, context, dbFunctions));
+    findings.push(...hotFunctions(profile, context, flaggedDbMs));
     const logging = loggingFinding(profile, context);
     if (logging) findings.push(logging);
   }
@@ -79,7 +79,7 @@ export function detectFindings(inputs: FindingInputs): Finding[] {
     if (blocking) findings.push(blocking);
   }
   if (metrics.has('memory')) {
-    const growth = memoryGrowth(inputs.ticks);
+    const growth = memoryGrowth(agent, inputs.ticks);
     if (growth) findings.push(growth);
   }
   if (agent && metrics.has('gc')) {
@@ -108,10 +108,17 @@ function perRequest(totalMs: number, context: Context, basis: string): Finding['
   return { ms_per_request: round(ms), share: context.meanLatency ? Math.min(1, ms / context.meanLatency) : 0, basis };
 }
 
-function priorityOf(share: number, floor: Priority = 'low'): Priority {
+const RANK: Priority[] = ['low', 'medium', 'high', 'critical'];
+
+/**
+ * Priority from the share of response time, never below `floor`; and for CPU findings never above
+ * what the absolute cost supports: 25% of a 0.2 ms request is not a critical problem.
+ */
+function priorityOf(share: number, floor: Priority = 'low', msPerRequest: number | null = null): Priority {
   const byShare: Priority = share >= 0.4 ? 'critical' : share >= 0.15 ? 'high' : share >= 0.05 ? 'medium' : 'low';
-  const rank: Priority[] = ['low', 'medium', 'high', 'critical'];
-  return rank[Math.max(rank.indexOf(byShare), rank.indexOf(floor))]!;
+  const ceiling: Priority = msPerRequest === null || msPerRequest >= 1 ? 'critical' : msPerRequest >= 0.2 ? 'medium' : 'low';
+  const priority = RANK[Math.min(RANK.indexOf(byShare), RANK.indexOf(ceiling))]!;
+  return RANK[Math.max(RANK.indexOf(priority), RANK.indexOf(floor))]!;
 }
 
 /**
@@ -125,7 +132,7 @@ function callsiteOf(q: QueryStats, all: readonly QueryStats[]): { name: string; 
   return frames.find((frame, i) => i === frames.length - 1 || !shared(frame));
 }
 
-function nPlusOne(queries: readonly QueryStats[], routes: readonly RouteStats[], context: Context, dbFunctions: Set<string>): Finding[] {
+function nPlusOne(queries: readonly QueryStats[], routes: readonly RouteStats[], context: Context): Finding[] {
   const out: Finding[] = [];
   for (const q of queries) {
     // Most requests that run it repeat it: a loop around a query, not an occasional retry.
@@ -134,7 +141,6 @@ function nPlusOne(queries: readonly QueryStats[], routes: readonly RouteStats[],
     const meanCount = perRoute.length ? perRoute.reduce((s, r) => s + r.meanPerRequest * r.requests, 0) / perRoute.reduce((s, r) => s + r.requests, 0) : q.calls / q.requests;
     const impact = perRequest(q.totalMs, context, 'measured time of these queries per request');
     const callsite = callsiteOf(q, queries);
-    if (callsite) dbFunctions.add(functionId(callsite.name, callsite.file));
     out.push({
       kind: 'n-plus-one',
       title: `N+1 query: \`${short(q.fingerprint)}\` runs ${round(meanCount)}x per request${callsite ? ` in ${callsite.name}` : ''}`,
@@ -163,7 +169,7 @@ function nPlusOne(queries: readonly QueryStats[], routes: readonly RouteStats[],
   return out;
 }
 
-function missingIndexes(queries: readonly QueryStats[], explains: readonly Explain[], context: Context, dbFunctions: Set<string>): Finding[] {
+function missingIndexes(queries: readonly QueryStats[], explains: readonly Explain[], context: Context): Finding[] {
   const out: Finding[] = [];
   for (const explain of explains) {
     const q = queries.find((x) => x.fingerprint === explain.fingerprint);
@@ -183,8 +189,7 @@ function missingIndexes(queries: readonly QueryStats[], explains: readonly Expla
       if ((impact.ms_per_request ?? meanMs) < 0.2 && meanMs < 0.2) continue;
       const column = columns[0]!;
       const callsite = callsiteOf(q, queries);
-      if (callsite) dbFunctions.add(functionId(callsite.name, callsite.file));
-      out.push({
+        out.push({
         kind: 'missing-index',
         title: `Missing index: full scan of ${table} filtering on ${column} (${round(meanMs)} ms per query)`,
         category: 'db',
@@ -222,7 +227,23 @@ function filteredColumns(sql: string): Array<{ table?: string; column: string }>
   return out;
 }
 
-function hotFunctions(profile: ProfileAnalysis, context: Context, dbFunctions: ReadonlySet<string>): Finding[] {
+/**
+ * Time of the queries that have findings of their own (N+1, missing index), per function on their
+ * call chain: that part of a function's CPU is already reported, and must not be reported twice.
+ */
+function flaggedQueryTime(queries: readonly QueryStats[], findings: readonly Finding[]): Map<string, number> {
+  const flagged = new Set(findings.flatMap((f) => (f.kind === 'n-plus-one' || f.kind === 'missing-index' ? [String(f.evidence.fingerprint)] : [])));
+  const byFunction = new Map<string, number>();
+  for (const q of queries) {
+    if (!flagged.has(q.fingerprint)) continue;
+    for (const frame of new Map((q.callers ?? []).map((f) => [functionId(f.name, f.file), f])).keys()) {
+      byFunction.set(frame, (byFunction.get(frame) ?? 0) + q.totalMs);
+    }
+  }
+  return byFunction;
+}
+
+function hotFunctions(profile: ProfileAnalysis, context: Context, flaggedDbMs: ReadonlyMap<string, number>): Finding[] {
   const out: Finding[] = [];
   const logging = loggingHelpers(profile);
   const candidates = profile.functions
@@ -230,12 +251,13 @@ function hotFunctions(profile: ProfileAnalysis, context: Context, dbFunctions: R
     .sort((a, b) => b.ownUs - a.ownUs)
     .slice(0, 8);
   for (const f of candidates) {
-    // The function that issues an N+1 or unindexed query, or that exists to log, is reported by
-    // that finding.
-    if (dbFunctions.has(functionId(f.name, f.file)) && !scanHotLines(f.file, f.line, f.hotLines.map((h) => h.line))) continue;
+    // A function that exists to log is reported by the logging finding.
     if (logging.has(functionId(f.name, f.file))) continue;
-    const share = f.ownUs / profile.activeUs;
-    const ms = f.ownUs / 1000;
+    // Queries with findings of their own leave only the rest of the function's time to report.
+    const reportedMs = flaggedDbMs.get(functionId(f.name, f.file)) ?? 0;
+    const ms = Math.max(0, f.ownUs / 1000 - reportedMs);
+    const share = ms / (profile.activeUs / 1000);
+    if (share < HOT_SHARE) continue;
     const impact: Finding['impact'] =
       context.requests > 0
         ? { ...perRequest(ms, context, 'CPU time in this function and the library code it calls, per request'), share: Math.min(1, (ms / context.requests) / (context.meanLatency || Infinity)) }
@@ -249,6 +271,7 @@ function hotFunctions(profile: ProfileAnalysis, context: Context, dbFunctions: R
       cpu_share: round(share),
       self_ms: round(f.selfUs / 1000),
       own_ms: round(ms),
+      ...(reportedMs > 0 ? { excluded_query_ms: round(reportedMs) } : {}),
       total_ms: round(f.totalUs / 1000),
       hot_lines: f.hotLines.slice(0, 5).map((h) => ({ line: h.line, samples: h.ticks })),
       ...(hotSpot ? { pattern: hotSpot.pattern, source: hotSpot.source } : {}),
@@ -258,7 +281,7 @@ function hotFunctions(profile: ProfileAnalysis, context: Context, dbFunctions: R
         kind: 'algorithmic',
         title: `Likely O(n^2) in ${f.name} (${location.file}:${f.line}): ${hotSpot.pattern === 'nested-loop' ? 'a loop nested in a loop' : 'a linear search inside a loop'}, ${pct(share)} of CPU`,
         category: 'cpu',
-        priority: priorityOf(impact.share || share),
+        priority: priorityOf(impact.share || share, 'low', impact.ms_per_request),
         impact,
         location,
         evidence: { ...evidence, lines: hotSpot.lines },
@@ -270,7 +293,7 @@ function hotFunctions(profile: ProfileAnalysis, context: Context, dbFunctions: R
       kind: 'hot-function',
       title: `Hot function ${f.name} (${location.file}:${f.line}): ${pct(share)} of CPU`,
       category: 'cpu',
-      priority: priorityOf(impact.share || share),
+      priority: priorityOf(impact.share || share, 'low', impact.ms_per_request),
       impact,
       location,
       evidence,
@@ -306,7 +329,7 @@ function loggingFinding(profile: ProfileAnalysis, context: Context): Finding | u
     kind: 'logging',
     title: `Excessive logging: ${pct(share)} of CPU in console/logger calls${top ? `, mostly from ${top.name}` : ''}`,
     category: 'logging',
-    priority: priorityOf(impact.share || share),
+    priority: priorityOf(impact.share || share, 'low', impact.ms_per_request),
     impact,
     ...(top ? { location: { function: top.name, file: rel(top.file, context.appRoot), line: top.line } } : {}),
     evidence: {
@@ -327,16 +350,17 @@ function eventLoopFinding(agent: Final, profile: ProfileAnalysis | undefined, co
     .filter((f) => profile && f.totalUs / profile.activeUs >= 0.01)
     .map((f) => ({ api: f.name, ms: round(f.totalUs / 1000), called_from: f.callers[0] ? `${f.callers[0].name} (${rel(f.callers[0].file, context.appRoot)}:${f.callers[0].line})` : undefined }));
   const blockers = (profile?.blocking.functions ?? []).map((f) => ({ function: f.name, file: rel(f.file, context.appRoot), line: f.line, ms: round(f.ms) }));
-  const share = context.meanLatency ? Math.min(1, eld.mean / context.meanLatency) : 0;
   const top = blockers[0];
+  // Just over Clinic's line is a busy loop more than a blocked one.
+  const priority: Priority = eld.p50 >= ELD_MEDIAN_MS * 3 || eld.max >= ELD_MAX_MS * 3 ? 'high' : eld.p50 >= ELD_MEDIAN_MS * 2 || eld.max >= ELD_MAX_MS ? 'medium' : 'low';
   return {
     kind: 'event-loop-blocking',
-    title: `Event loop blocked: delay p50 ${round(eld.p50)} ms, max ${round(eld.max)} ms${top ? `, mostly ${top.function}` : ''}`,
+    title: `Event loop ${priority === 'low' ? 'busy' : 'blocked'}: delay p50 ${round(eld.p50)} ms, max ${round(eld.max)} ms${top ? `, mostly ${top.function}` : ''}`,
     category: 'event_loop',
-    priority: eld.p50 >= ELD_MEDIAN_MS * 3 || eld.max >= ELD_MAX_MS * 5 ? 'high' : 'medium',
+    priority,
     // A symptom whose causes (the functions on the CPU) have findings of their own: it ranks after
     // them, with the mean delay every callback waited as its figure.
-    impact: { ms_per_request: null, share, basis: `mean event-loop delay ${round(eld.mean)} ms: what every callback waited` },
+    impact: { ms_per_request: null, share: 0, basis: `mean event-loop delay ${round(eld.mean)} ms, what every callback waited; the loop was busy ${pct(agent.elu)} of the time` },
     ...(top ? { location: { function: top.function, file: top.file, line: top.line } } : {}),
     evidence: {
       delay_p50_ms: round(eld.p50),
@@ -351,22 +375,38 @@ function eventLoopFinding(agent: Final, profile: ProfileAnalysis | undefined, co
   };
 }
 
-function memoryGrowth(ticks: readonly Tick[]): Finding | undefined {
-  if (ticks.length < 5) return undefined;
-  const xs = ticks.map((t) => t.t / 60);
-  const ys = ticks.map((t) => t.mem.heapUsed / 1_048_576);
-  const { slope, r2 } = regression(xs, ys);
-  const grew = ys[ys.length - 1]! - ys[0]!;
-  if (slope < 1 || r2 < 0.6 || grew < 5) return undefined;
+/**
+ * A leak is memory still held after a full garbage collection: the agent collects (perfsop starts
+ * the service with --expose-gc) before and after the load and compares. Raw heap figures rise for a
+ * while in any fresh process as the young generation fills, so they alone would cry leak.
+ */
+function memoryGrowth(agent: Final | undefined, ticks: readonly Tick[]): Finding | undefined {
+  const retained = agent?.retained;
+  if (!agent || !retained) return undefined;
+  const grown = (retained.endBytes - retained.startBytes) / 1_048_576;
+  const perRequest = agent.requests ? (retained.endBytes - retained.startBytes) / agent.requests : 0;
+  const minutes = agent.durationMs / 60_000;
+  if (grown < 10 || perRequest < 1024) return undefined;
+  const slopePerMin = minutes > 0 ? grown / minutes : 0;
   return {
     kind: 'memory-growth',
-    title: `Heap grows ${round(slope)} MB/min under load (${round(ys[0]!)} to ${round(ys[ys.length - 1]!)} MB)`,
+    title: `Memory leak: ${round(grown)} MB still held after garbage collection (${formatKb(perRequest)} per request, ${round(slopePerMin)} MB/min)`,
     category: 'memory',
-    priority: slope >= 50 ? 'high' : 'medium',
-    impact: { ms_per_request: null, share: 0, basis: 'heap growth rate; a leak costs availability, not latency, until it runs out' },
-    evidence: { slope_mb_per_min: round(slope), r2: round(r2), start_mb: round(ys[0]!), end_mb: round(ys[ys.length - 1]!), seconds: round(ticks[ticks.length - 1]!.t) },
-    fix: 'Look for objects kept per request (caches without a bound, listeners never removed, arrays that only grow); run with heap sampling (heap: true) to see which allocation sites retain memory.',
+    priority: slopePerMin >= 100 ? 'high' : 'medium',
+    impact: { ms_per_request: null, share: 0, basis: `${round(slopePerMin)} MB/min retained: costs availability (GC work, then out-of-memory), not latency at first` },
+    evidence: {
+      retained_start_mb: round(retained.startBytes / 1_048_576),
+      retained_end_mb: round(retained.endBytes / 1_048_576),
+      retained_per_request_bytes: Math.round(perRequest),
+      slope_mb_per_min: round(slopePerMin),
+      heap_used_series_mb: ticks.map((t) => round(t.mem.heapUsed / 1_048_576)),
+    },
+    fix: 'Find what keeps objects per request: caches or maps without a bound, listeners never removed, arrays that only grow. Run again with heap: true for the allocation sites that retain memory.',
   };
+}
+
+function formatKb(bytes: number): string {
+  return bytes >= 1024 ? `${round(bytes / 1024)} KB` : `${Math.round(bytes)} B`;
 }
 
 function gcPressure(agent: Final): Finding | undefined {
@@ -382,22 +422,6 @@ function gcPressure(agent: Final): Finding | undefined {
     evidence: { gc_ms_per_s: round(perSecond), collections: agent.gc.count, max_pause_ms: round(agent.gc.maxPauseMs) },
     fix: 'Allocate less per request: reuse buffers, avoid building large intermediate arrays and strings, stream big payloads.',
   };
-}
-
-function regression(xs: readonly number[], ys: readonly number[]): { slope: number; r2: number } {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (xs[i]! - mx) * (ys[i]! - my);
-    sxx += (xs[i]! - mx) ** 2;
-    syy += (ys[i]! - my) ** 2;
-  }
-  const slope = sxx ? sxy / sxx : 0;
-  return { slope, r2: sxx && syy ? (sxy * sxy) / (sxx * syy) : 0 };
 }
 
 /** p-th percentile of a route's latency histogram (ms). */

@@ -36,8 +36,11 @@ export function scanHotLines(file: string, functionLine: number, hotLines: reado
   const loops: Block[] = [];
   for (let i = body.start; i <= body.end; i++) {
     if (!LOOP.test(code[i]!)) continue;
-    const block = blockFrom(code, i) ?? { start: i, end: Math.min(i + 1, body.end) };
-    loops.push({ start: i, end: Math.min(block.end, body.end) });
+    // The loop's body: the block its line opens, else (a `for` without braces) the next line, else
+    // (`items.map((x) => x.id)`) the line itself.
+    const block = code[i]!.includes('{') ? blockFrom(code, i) : undefined;
+    const end = block?.end ?? (/\b(for|while)\s*\(/.test(code[i]!) ? i + 1 : i);
+    loops.push({ start: i, end: Math.min(end, body.end) });
   }
   for (const hot of hotLines) {
     const index = hot - 1;

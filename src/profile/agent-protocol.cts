@@ -97,6 +97,8 @@ export interface Final {
   queries: QueryStats[];
   explains: Explain[];
   cpuMs: number;
+  /** Heap in use after a full GC at start and at stop (when the process has --expose-gc). */
+  retained: { startBytes: number; endBytes: number } | null;
 }
 
 export type AgentMessage = Hello | Tick | Final;

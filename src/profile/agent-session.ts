@@ -46,7 +46,8 @@ export class AgentSession {
   /** Environment that injects the agent into a Node process started with it. */
   environment(outDir: string, existingNodeOptions = process.env.NODE_OPTIONS): Record<string, string> {
     const agent = locateChildScript('../profile/agent.cjs', 'PERFSOP_AGENT');
-    const require = `--require ${JSON.stringify(agent)}`;
+    // --expose-gc lets the agent collect before measuring retained memory (leak detection).
+    const require = `--require ${JSON.stringify(agent)} --expose-gc`;
     return {
       NODE_OPTIONS: existingNodeOptions ? `${existingNodeOptions} ${require}` : require,
       PERFSOP_AGENT_SOCKET: this.socketPath,

@@ -105,6 +105,7 @@ function install(socketPath: string): void {
   let recording = false;
   let startedAt = 0n;
   let heapRequested = false;
+  let retainedStart: number | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let detached = false;
   const routes = new Map<string, RouteAggregate>();
@@ -179,6 +180,7 @@ function install(socketPath: string): void {
     eluStart = eluTick = perfHooks.performance.eventLoopUtilization();
     cpuStart = cpuTick = process.cpuUsage();
     heapRequested = heap;
+    retainedStart = retainedHeap();
     try {
       await post('Profiler.enable');
       await post('Profiler.setSamplingInterval', { interval: samplingUs });
@@ -242,8 +244,10 @@ function install(socketPath: string): void {
       profileError = error instanceof Error ? error.message : String(error);
     }
     const cpu = process.cpuUsage(cpuStart);
+    const retainedEnd = retainedHeap();
     return {
       type: 'final',
+      retained: retainedStart !== undefined && retainedEnd !== undefined ? { startBytes: retainedStart, endBytes: retainedEnd } : null,
       pid: process.pid,
       durationMs,
       profilePath,
@@ -558,6 +562,14 @@ function applicationFrames(): Array<{ name: string; file: string; line: number }
     if (frames.length === 4) break;
   }
   return frames;
+}
+
+/** Heap in use after a full collection, when perfsop exposed gc(); undefined otherwise. */
+function retainedHeap(): number | undefined {
+  const gc = (globalThis as unknown as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') return undefined;
+  gc();
+  return process.memoryUsage().heapUsed;
 }
 
 /** ns -> ms, NaN-safe (a histogram with no samples reports NaN or huge sentinels). */
