@@ -1,7 +1,18 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListResourceTemplatesRequestSchema,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { TOOLS } from '../tools/index.js';
 import type { App } from './app.js';
+import { InputError } from './errors.js';
+import { ARTIFACT_PREFIX, listArtifacts, readArtifact } from './resources.js';
 import type { ToolContext, ToolDefinition } from './tooling/define-tool.js';
 import { toolSchemas } from './tooling/json-schema.js';
 import { runTool } from './tooling/run-tool.js';
@@ -24,7 +35,7 @@ function describeTool(tool: ToolDefinition): Tool {
 
 /** One MCP server per client session; all sessions of a process share `app` (config and database). */
 export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS): Server {
-  const server = new Server({ name: 'perfsop', title: 'perfsop', version: VERSION }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new Server({ name: 'perfsop', title: 'perfsop', version: VERSION }, { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS });
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolListing(tools) }));
@@ -47,6 +58,20 @@ export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS)
       },
     };
     return runTool(tool, request.params.arguments, context);
+  });
+
+  // Artifacts (profiles, flame graphs, logs) by URI, readable only inside the artifacts folder.
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: listArtifacts(app) }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    resourceTemplates: [{ uriTemplate: `${ARTIFACT_PREFIX}{path}`, name: 'artifact', description: 'A file perfsop wrote: .cpuprofile, flame graph HTML, heap profile, service log' }],
+  }));
+  server.setRequestHandler(ReadResourceRequestSchema, (request) => {
+    try {
+      return { contents: [readArtifact(app, request.params.uri)] };
+    } catch (error) {
+      if (error instanceof InputError) throw new McpError(ErrorCode.InvalidParams, error.message);
+      throw error;
+    }
   });
 
   return server;

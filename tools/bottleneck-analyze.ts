@@ -1,9 +1,9 @@
-import { relative } from 'node:path';
 import { z } from 'zod';
 import { runBottleneckAnalysis, type AnalysisResult } from '../src/analyze/bottleneck-analysis.js';
 import { METRICS, type Finding, type Metric } from '../src/analyze/findings.js';
 import { RequestSchema } from '../src/config.js';
 import { formatBytes } from '../src/format.js';
+import { artifactUri } from '../src/resources.js';
 import { defineTool } from '../src/tooling/define-tool.js';
 import { inline, type ToolResponse } from '../src/tooling/response.js';
 
@@ -86,7 +86,7 @@ export const bottleneckAnalyze = defineTool({
       { ...rest, ...(metrics ? { metrics: metrics as Metric[] } : {}) },
       { app, signal, progress: (done, total, message) => void progress(done, total, message) },
     );
-    const artifacts = result.artifacts.map((a) => ({ kind: a.kind, uri: artifactUri(app.artifactsDir, a.path), path: a.path, bytes: a.bytes }));
+    const artifacts = result.artifacts.map((a) => ({ kind: a.kind, uri: artifactUri(app, a.path), path: a.path, bytes: a.bytes }));
     render(result, artifacts, response);
     return {
       success: true,
@@ -101,10 +101,6 @@ export const bottleneckAnalyze = defineTool({
     };
   },
 });
-
-export function artifactUri(artifactsDir: string, path: string): string {
-  return `perfsop://artifacts/${relative(artifactsDir, path).split('/').map(encodeURIComponent).join('/')}`;
-}
 
 function render(result: AnalysisResult, artifacts: Array<{ kind: string; uri: string; path: string; bytes: number }>, response: ToolResponse): void {
   const s = result.summary;

@@ -204,7 +204,7 @@ async function analyzeOffline(path: string, metrics: Set<Metric>, context: Analy
   mkdirSync(dir, { recursive: true });
   context.progress(2, 3, 'analyzing');
   const appRoot = commonAppRoot(profile, app.config.baseDir);
-  const analysis = analyzeCpuProfile(profile, { appRoot });
+  const analysis = analyzeCpuProfile(profile);
   const findings = detectFindings({ metrics, appRoot, profile: analysis, ticks: [] });
   const artifacts = [store.addArtifact('analysis', analysisId, 'flamegraph', writeFlameGraph(dir, profile, 'offline profile', basename(file), appRoot), 'text/html')];
   const summary = emptySummary();
@@ -242,7 +242,7 @@ function finish(input: {
     const profilePath = join(dir, `${name}.cpuprofile`);
     renameSync(target.profilePath, profilePath);
     const profile = parseCpuProfile(JSON.parse(readFileSync(profilePath, 'utf8')));
-    analysis = analyzeCpuProfile(profile, { appRoot, agentPath: agentFile() });
+    analysis = analyzeCpuProfile(profile, { agentPath: agentFile() });
     artifacts.push(store.addArtifact('analysis', analysisId, 'cpuprofile', profilePath, 'application/json'));
     const subtitle = `${name}, ${round(load.durationS)} s of load, ${load.requests.toLocaleString('en-US')} requests, ${analysis.samples.toLocaleString('en-US')} samples`;
     artifacts.push(store.addArtifact('analysis', analysisId, 'flamegraph', writeFlameGraph(dir, profile, `${name} CPU profile`, subtitle, appRoot), 'text/html'));

@@ -68,7 +68,7 @@ interface Key {
  * blocking runs, and logging time, from a V8 .cpuprofile. Linear in samples plus nodes, so a
  * 100 MB profile takes about as long as parsing it.
  */
-export function analyzeCpuProfile(profile: CpuProfile, options: { appRoot?: string; agentPath?: string } = {}): ProfileAnalysis {
+export function analyzeCpuProfile(profile: CpuProfile, options: { agentPath?: string } = {}): ProfileAnalysis {
   const byId = new Map<number, ProfileNode>();
   for (const node of profile.nodes) byId.set(node.id, node);
   const parent = new Map<number, number>();
@@ -118,12 +118,18 @@ export function analyzeCpuProfile(profile: CpuProfile, options: { appRoot?: stri
   const hotLines = keys.map(() => new Map<number, number>());
   const onStack = new Int32Array(keys.length);
   const callerTime = keys.map(() => new Map<number, number>());
+  const userCallers = new Map<number, Set<number>>();
   const visit = (id: number, nearestUser: Key | undefined) => {
     const node = byId.get(id)!;
     const key = keyOfNode.get(id)!;
     selfUs[key.id]! += selfByNode.get(id) ?? 0;
     if (onStack[key.id] === 0) totalUs[key.id]! += inclusive.get(id) ?? 0;
     for (const tick of node.positionTicks ?? []) hotLines[key.id]!.set(tick.line, (hotLines[key.id]!.get(tick.line) ?? 0) + tick.ticks);
+    if (key.kind === 'user' && nearestUser) {
+      const callers = userCallers.get(key.id) ?? new Set<number>();
+      callers.add(nearestUser.id);
+      userCallers.set(key.id, callers);
+    }
     if (key.kind !== 'user' && nearestUser && onStack[key.id] === 0) {
       const time = callerTime[key.id]!;
       time.set(nearestUser.id, (time.get(nearestUser.id) ?? 0) + (inclusive.get(id) ?? 0));
@@ -150,12 +156,15 @@ export function analyzeCpuProfile(profile: CpuProfile, options: { appRoot?: stri
   // calls; that time belongs to the function that called the helper, the one a fix would change.
   // A user function is such a wrapper when it calls no other user code and keeps under 10% of its
   // time for itself. Ownership passes through wrappers and through perfsop's own frames.
+  // ...and when several functions call it: a function with one caller (hashPasswordSync around
+  // pbkdf2Sync) is the place to fix, even if all it does is call a library.
   const callsUser = new Uint8Array(keys.length);
   for (const node of profile.nodes) {
     const key = keyOfNode.get(node.id)!;
     if ((node.children ?? []).some((child) => keyOfNode.get(child)!.kind === 'user')) callsUser[key.id] = 1;
   }
-  const isOwner = (key: Key) => key.kind === 'user' && (callsUser[key.id] === 1 || selfUs[key.id]! > 0.1 * totalUs[key.id]!);
+  const isOwner = (key: Key) =>
+    key.kind === 'user' && (callsUser[key.id] === 1 || selfUs[key.id]! > 0.1 * totalUs[key.id]! || (userCallers.get(key.id)?.size ?? 0) < 2);
   const owner = new Map<number, Key | undefined>();
   const walk: Array<[number, Key | undefined]> = [[root, undefined]];
   while (walk.length > 0) {
@@ -165,8 +174,12 @@ export function analyzeCpuProfile(profile: CpuProfile, options: { appRoot?: stri
     owner.set(id, mine);
     for (const child of byId.get(id)!.children ?? []) walk.push([child, mine]);
   }
+  // Node's own JavaScript (node:http writing a response, stream plumbing) is the cost of serving at
+  // all, not of the handler that triggered it; natives it reaches (a crypto or SQLite binding) are.
   const ownUs = new Float64Array(keys.length);
   for (const [id, us] of selfByNode) {
+    const key = keyOfNode.get(id)!;
+    if (key.frame.url.startsWith('node:')) continue;
     const o = owner.get(id);
     if (o) ownUs[o.id]! += us;
   }
@@ -224,7 +237,7 @@ export function analyzeCpuProfile(profile: CpuProfile, options: { appRoot?: stri
   };
 }
 
-function classify(frame: CallFrame, options: { appRoot?: string; agentPath?: string }): { kind: FrameKind; file: string; package?: string } {
+function classify(frame: CallFrame, options: { agentPath?: string }): { kind: FrameKind; file: string; package?: string } {
   if (SPECIAL.has(frame.functionName) && frame.url === '') return { kind: 'v8', file: '' };
   const url = frame.url;
   if (url === '' || url.startsWith('node:')) return { kind: 'node', file: url };
@@ -243,8 +256,9 @@ function classify(frame: CallFrame, options: { appRoot?: string; agentPath?: str
     const pkg = rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
     return { kind: 'dependency', file, package: pkg };
   }
-  if (!options.appRoot || file.startsWith(options.appRoot)) return { kind: 'user', file };
-  return { kind: 'dependency', file, package: '(outside the app)' };
+  // Any file outside node_modules is the service's own code, wherever it lives (a monorepo
+  // sibling, a script outside the component's folder).
+  return { kind: 'user', file };
 }
 
 function postOrder(profile: CpuProfile, byId: Map<number, ProfileNode>): number[] {

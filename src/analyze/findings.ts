@@ -45,8 +45,10 @@ export interface FindingInputs {
   ticks: readonly Tick[];
 }
 
-/** Share of CPU a user function must take before it is worth a finding. */
+/** Share of CPU a user function must take before it is worth a finding... */
 const HOT_SHARE = 0.05;
+/** ...and, with requests measured, time per request: under 0.1 ms a function is not a bottleneck. */
+const HOT_MIN_MS = 0.1;
 const N_PLUS_ONE = 5;
 // Clinic.js Doctor's published thresholds.
 const ELD_MEDIAN_MS = 10;
@@ -257,7 +259,7 @@ function hotFunctions(profile: ProfileAnalysis, context: Context, flaggedDbMs: R
     const reportedMs = flaggedDbMs.get(functionId(f.name, f.file)) ?? 0;
     const ms = Math.max(0, f.ownUs / 1000 - reportedMs);
     const share = ms / (profile.activeUs / 1000);
-    if (share < HOT_SHARE) continue;
+    if (share < HOT_SHARE || (context.requests > 0 && ms / context.requests < HOT_MIN_MS)) continue;
     const impact: Finding['impact'] =
       context.requests > 0
         ? { ...perRequest(ms, context, 'CPU time in this function and the library code it calls, per request'), share: Math.min(1, (ms / context.requests) / (context.meanLatency || Infinity)) }

@@ -1,4 +1,4 @@
-import { compareSamples, type Better, type Verdict } from '../stats/compare.js';
+import { compareSamples, noiseFloor, type Better, type Verdict } from '../stats/compare.js';
 import type { BootstrapStatistic } from '../stats/bootstrap.js';
 import { mean, median } from '../stats/descriptive.js';
 import type { RunStore, StoredBenchmark } from '../store/runs.js';
@@ -70,9 +70,26 @@ export function compareWithBaseline(
   return { rows, notes };
 }
 
+/**
+ * Each core's worth of difference in what other processes did during the two runs can explain up to
+ * a 100% change on its own (measured: a busy neighbour on a 2-core machine moved the p99 of an
+ * unchanged service by 67% and its req/s by 10%), so the noise floor rises by that much.
+ */
+const FLOOR_PER_CORE = 100;
+const CONTENTION_DELTA = 0.2;
+
+function backgroundCores(extra: unknown): number | undefined {
+  const cores = (extra as { machine?: { otherCores?: unknown } } | null)?.machine?.otherCores;
+  return typeof cores === 'number' ? cores : undefined;
+}
+
 function compareOne(store: RunStore, before: StoredBenchmark, outcome: BenchmarkOutcome, noisePct: number | undefined): ComparisonRow[] {
   const beforeSamples = store.samplesOf(before.id);
   const currentSamples = groupSamples(outcome);
+  const then = backgroundCores(before.extra);
+  const now = backgroundCores(outcome.record.extra);
+  const delta = then !== undefined && now !== undefined ? Math.abs(now - then) : 0;
+  const raise = delta >= CONTENTION_DELTA ? FLOOR_PER_CORE * delta : 0;
   return METRICS[outcome.type].map((spec) => {
     const baseline = beforeSamples.get(spec.samples) ?? [];
     const current = currentSamples.get(spec.samples) ?? [];
@@ -83,8 +100,12 @@ function compareOne(store: RunStore, before: StoredBenchmark, outcome: Benchmark
       current,
       statistic: spec.statistic,
       blockLength: spec.block,
-      ...(noisePct === undefined ? {} : { noisePct }),
+      noisePct: noiseFloor(spec.metric, noisePct) + raise,
     });
+    const reason =
+      raise > 0
+        ? `${comparison.reason} (the floor is raised by ${Math.round(raise)} points: other processes kept ${then!.toFixed(2)} cores busy during the baseline and ${now!.toFixed(2)} now; rerun both on a quiet machine)`
+        : comparison.reason;
     return {
       name: outcome.name,
       metric: spec.metric,
@@ -95,7 +116,7 @@ function compareOne(store: RunStore, before: StoredBenchmark, outcome: Benchmark
       change_pct: comparison.change_pct,
       ci95: comparison.ci95,
       verdict: comparison.verdict,
-      reason: comparison.reason,
+      reason,
     };
   });
 }

@@ -9,6 +9,7 @@ import { comparableSlices, runHttpLoad, runHttpLoadInWorkers, type HttpLoadResul
 import { CAPACITY_STEPS, measureCapacity, type CapacityResult } from './capacity.js';
 import { runMicroBenchmark } from './micro-bench.js';
 import type { PlannedBenchmark, PlannedCommand, PlannedHttp, PlannedMicro } from './plan.js';
+import { machineBusyMs, otherCores } from './machine-load.js';
 import { groupCpuMs } from './proc-group.js';
 import type { CheckedFigures } from './thresholds.js';
 
@@ -76,6 +77,8 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
   let capacity: CapacityResult | undefined;
   let targetCpuEnd: number | undefined;
   const targetCpuStart = component?.pid ? groupCpuMs(component.pid) : undefined;
+  const machineStart = machineBusyMs();
+  let machineEnd: number | undefined;
   try {
     const drive = (spec: HttpLoadSpec, onSlice?: LoadContext['onSlice']) =>
       plan.workers > 1 ? runHttpLoadInWorkers(spec, plan.workers, { signal: context.signal, onSlice }) : runHttpLoad(spec, { signal: context.signal, onSlice });
@@ -84,6 +87,7 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
       context.tick(`${plan.name}: second ${index + 1}, ${rps} req/s, p95 ${round(slice.histogram.percentile(95))} ms`);
     });
     targetCpuEnd = component?.pid ? groupCpuMs(component.pid) : undefined;
+    machineEnd = machineBusyMs();
     if (plan.capacity && load.requests > 0) {
       capacity = await measureCapacity({
         spec: plan.load,
@@ -111,6 +115,12 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
   else if (load.non2xx > 0) notes.push(`${load.non2xx} non-2xx responses (${statusSummary(load.statusCodes)})`);
   if (load.errors > 0) notes.push(`${load.errors} request errors: ${Object.entries(load.errorMessages).map(([m, c]) => `${m} x${c}`).join(', ')}`);
   notes.push(...generatorNotes(load, targetCpuStart, targetCpuEnd));
+  const targetCpu = targetCpuStart !== undefined && targetCpuEnd !== undefined ? targetCpuEnd - targetCpuStart : 0;
+  // Only the parent perfsop process is measured by process.cpuUsage; workers report their own.
+  const machine = { otherCores: otherCores(machineStart, machineEnd, load.generator.totalCpuMs + targetCpu, load.generator.wallMs), targetKnown: targetCpuStart !== undefined };
+  if (machine.otherCores !== undefined && machine.otherCores >= 0.5) {
+    notes.push(`other processes kept ${round(machine.otherCores)} cores busy during the load${machine.targetKnown ? '' : ' (the target included: perfsop did not start it)'}: figures from a busy machine`);
+  }
   const compared = comparableSlices(load.slices, plan.warmupS);
   if (compared.length < 5) notes.push(`only ${compared.length} full seconds after warm-up to compare with; a duration of 10 s or more gives steadier verdicts`);
 
@@ -138,7 +148,15 @@ async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<
       histogram: load.histogram.toJSON(),
       thresholds: null,
       notes,
-      extra: { connections: plan.load.connections, pipelining: plan.load.pipelining, statusCodes: load.statusCodes, generator: load.generator, warmupS: plan.warmupS, ...(capacity ? { capacity } : {}) },
+      extra: {
+        connections: plan.load.connections,
+        pipelining: plan.load.pipelining,
+        statusCodes: load.statusCodes,
+        generator: load.generator,
+        warmupS: plan.warmupS,
+        machine,
+        ...(capacity ? { capacity } : {}),
+      },
     },
     samples: sliceSamples(load.slices, plan.warmupS),
   };

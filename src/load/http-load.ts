@@ -55,7 +55,7 @@ export interface HttpLoadResult {
    * CPU the load generator itself used (the busiest process when there are several): when it nears
    * a full core, it, not the target, is the limit.
    */
-  generator: { cpuMs: number; wallMs: number; workers: number };
+  generator: { cpuMs: number; totalCpuMs: number; wallMs: number; workers: number };
 }
 
 export interface LoadContext {
@@ -136,7 +136,7 @@ export async function runHttpLoad(spec: HttpLoadSpec, context: LoadContext): Pro
     statusCodes,
     errorMessages,
     durationS: (endedAt - wallStart) / 1000,
-    generator: { cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - wallStart, workers: 1 },
+    generator: { cpuMs: (cpu.user + cpu.system) / 1000, totalCpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - wallStart, workers: 1 },
   };
 }
 
@@ -249,7 +249,12 @@ export async function runHttpLoadInWorkers(spec: HttpLoadSpec, workers: number, 
     errorMessages: mergeCounts(finals.map((f) => f.errorMessages)),
     durationS: Math.max(...finals.map((f) => f.durationS)),
     // Per worker the busiest one matters (each has one core); the sum shows the total cost.
-    generator: { cpuMs: Math.max(...finals.map((f) => f.generator.cpuMs)), wallMs: Math.max(...finals.map((f) => f.generator.wallMs)), workers: count },
+    generator: {
+      cpuMs: Math.max(...finals.map((f) => f.generator.cpuMs)),
+      totalCpuMs: finals.reduce((sum, f) => sum + f.generator.cpuMs, 0),
+      wallMs: Math.max(...finals.map((f) => f.generator.wallMs)),
+      workers: count,
+    },
   };
 }
 

@@ -1,0 +1,62 @@
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { extname, relative, resolve, sep } from 'node:path';
+import type { App } from './app.js';
+import { InputError } from './errors.js';
+import { AnalysisStore } from './store/analyses.js';
+
+export const ARTIFACT_PREFIX = 'perfsop://artifacts/';
+/** Bigger files are named by path instead of sent through the protocol. */
+const MAX_READ_BYTES = 20 * 1024 * 1024;
+const MIME: Record<string, string> = { '.html': 'text/html', '.json': 'application/json', '.cpuprofile': 'application/json', '.heapprofile': 'application/json', '.log': 'text/plain', '.md': 'text/markdown' };
+
+export function artifactUri(app: App, path: string): string {
+  return `${ARTIFACT_PREFIX}${relative(app.artifactsDir, path).split(sep).map(encodeURIComponent).join('/')}`;
+}
+
+export interface ListedResource {
+  uri: string;
+  name: string;
+  mimeType: string;
+  size: number;
+  description: string;
+}
+
+/** The artifact files perfsop recorded, newest first. */
+export function listArtifacts(app: App): ListedResource[] {
+  return new AnalysisStore(app.db)
+    .artifacts()
+    .filter((a) => existsSync(a.path))
+    .map((a) => ({
+      uri: artifactUri(app, a.path),
+      name: `${a.owner} ${a.ownerId} ${a.kind}`,
+      mimeType: a.mimeType,
+      size: a.bytes,
+      description: `${a.kind} of ${a.owner} ${a.ownerId}, ${new Date(a.createdAt).toISOString()}`,
+    }));
+}
+
+/**
+ * Reads an artifact by URI. Only files inside the artifacts folder can be read: the path is
+ * resolved and its real location (symlinks followed) must stay inside, so `..` or a link pointing
+ * elsewhere is refused.
+ */
+export function readArtifact(app: App, uri: string): { uri: string; mimeType: string; text: string } {
+  if (!uri.startsWith(ARTIFACT_PREFIX)) throw new InputError('uri', `unknown resource ${uri}; artifacts are ${ARTIFACT_PREFIX}<path>`);
+  let relativePath: string;
+  try {
+    relativePath = uri.slice(ARTIFACT_PREFIX.length).split('/').map(decodeURIComponent).join(sep);
+  } catch {
+    throw new InputError('uri', `malformed resource URI ${uri}`);
+  }
+  const root = existsSync(app.artifactsDir) ? realpathSync(app.artifactsDir) : resolve(app.artifactsDir);
+  const candidate = resolve(root, relativePath);
+  if (!existsSync(candidate)) throw new InputError('uri', `no artifact at ${uri}`);
+  const real = realpathSync(candidate);
+  if (real !== root && !real.startsWith(root + sep)) throw new InputError('uri', `${uri} is outside the artifacts folder`);
+  const stat = statSync(real);
+  if (!stat.isFile()) throw new InputError('uri', `${uri} is not a file`);
+  if (stat.size > MAX_READ_BYTES) {
+    throw new InputError('uri', `${uri} is ${stat.size} bytes, more than the ${MAX_READ_BYTES} bytes sent through the protocol; open ${real} directly`);
+  }
+  return { uri, mimeType: MIME[extname(real)] ?? 'application/octet-stream', text: readFileSync(real, 'utf8') };
+}
