@@ -49,7 +49,7 @@ export interface FindingInputs {
 const HOT_SHARE = 0.05;
 /** ...and, with requests measured, time per request: under 0.1 ms a function is not a bottleneck. */
 const HOT_MIN_MS = 0.1;
-const N_PLUS_ONE = 5;
+// The N+1 rule (>= 5 of one fingerprint in one request) is applied where requests are seen: agent.cts REPEAT.
 // Clinic.js Doctor's published thresholds.
 const ELD_MEDIAN_MS = 10;
 const ELD_MAX_MS = 100;

@@ -89,7 +89,7 @@ function install(socketPath: string): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const net = require('node:net') as typeof import('node:net');
   const inspector = require('node:inspector') as typeof import('node:inspector');
-  const { AsyncLocalStorage } = require('node:async_hooks') as typeof import('node:async_hooks');
+  const { AsyncLocalStorage, AsyncResource } = require('node:async_hooks') as typeof import('node:async_hooks');
   const perfHooks = require('node:perf_hooks') as typeof import('node:perf_hooks');
   const fs = require('node:fs') as typeof import('node:fs');
   const path = require('node:path') as typeof import('node:path');
@@ -101,6 +101,8 @@ function install(socketPath: string): void {
   const outDir = process.env.PERFSOP_AGENT_DIR ?? require('node:os').tmpdir();
   const samplingUs = Number(process.env.PERFSOP_AGENT_SAMPLING_US ?? 1000);
   const als: AsyncLocalStorageType<RequestContext> = new AsyncLocalStorage<RequestContext>();
+  /** Set while a pool's query runs, so the connection query inside it is not counted twice. */
+  const insidePoolQuery: AsyncLocalStorageType<boolean> = new AsyncLocalStorage<boolean>();
 
   let recording = false;
   let startedAt = 0n;
@@ -346,69 +348,128 @@ function install(socketPath: string): void {
   }
 
   // --- database queries ------------------------------------------------------------------------
-  function recordQuery(driver: string, sql: string, elapsedMs: number, explainable?: QueryAggregate['explainable']): void {
-    if (!recording) return;
+  /**
+   * A query in flight. The request context and the calling code are taken when the query is
+   * issued: an asynchronous driver completes it from its socket's callbacks, where neither the
+   * request's AsyncLocalStorage context nor the application's stack is current any more.
+   */
+  interface PendingQuery {
+    aggregate: QueryAggregate;
+    fingerprint: string;
+    context: RequestContext | undefined;
+    begun: bigint;
+  }
+
+  function beginQuery(driver: string, sql: string, explainable?: QueryAggregate['explainable']): PendingQuery {
     let fingerprint = fingerprints.get(sql);
     if (fingerprint === undefined) {
       fingerprint = fingerprintSql(sql);
       if (fingerprints.size < 10_000) fingerprints.set(sql, fingerprint);
     }
-    let q = queries.get(fingerprint);
-    if (!q) {
+    let aggregate = queries.get(fingerprint);
+    if (!aggregate) {
       const callers = applicationFrames();
       queries.set(
         fingerprint,
-        (q = { driver, calls: 0, totalMs: 0, maxMs: 0, inRequests: 0, requests: 0, requestsRepeated: 0, maxPerRequest: 0, sample: sql.slice(0, 2000), ...(callers.length ? { callers } : {}) }),
+        (aggregate = { driver, calls: 0, totalMs: 0, maxMs: 0, inRequests: 0, requests: 0, requestsRepeated: 0, maxPerRequest: 0, sample: sql.slice(0, 2000), ...(callers.length ? { callers } : {}) }),
       );
     }
+    if (!aggregate.explainable && explainable) aggregate.explainable = explainable;
+    return { aggregate, fingerprint, context: als.getStore(), begun: process.hrtime.bigint() };
+  }
+
+  function endQuery(pending: PendingQuery): void {
+    if (!recording) return;
+    const elapsedMs = Number(process.hrtime.bigint() - pending.begun) / 1e6;
+    const q = pending.aggregate;
     q.calls += 1;
     q.totalMs += elapsedMs;
     q.maxMs = Math.max(q.maxMs, elapsedMs);
-    if (!q.explainable && explainable) q.explainable = explainable;
-    const context = als.getStore();
+    const context = pending.context;
     if (context) {
       q.inRequests += 1;
       context.count += 1;
       context.dbMs += elapsedMs;
-      const inRequest = context.queries.get(fingerprint) ?? { count: 0, ms: 0 };
+      const inRequest = context.queries.get(pending.fingerprint) ?? { count: 0, ms: 0 };
       inRequest.count += 1;
       inRequest.ms += elapsedMs;
-      context.queries.set(fingerprint, inRequest);
+      context.queries.set(pending.fingerprint, inRequest);
     }
   }
 
   /** Times a synchronous call (better-sqlite3). */
   function timedSync(driver: string, sql: string, call: () => unknown, explainable?: QueryAggregate['explainable']): unknown {
     if (!recording) return call();
-    const begun = process.hrtime.bigint();
+    const pending = beginQuery(driver, sql, explainable);
     try {
       return call();
     } finally {
-      recordQuery(driver, sql, Number(process.hrtime.bigint() - begun) / 1e6, explainable);
+      endQuery(pending);
     }
   }
 
-  /** Times a call that completes through a callback (last argument) or a returned promise. */
-  function timedAsync(driver: string, sql: string, target: unknown, original: AnyFunction, args: unknown[]): unknown {
+  /**
+   * Times a call that completes through a callback (last argument), a returned promise, or a
+   * returned command emitting `end` (pg and mysql2 streaming). A call with none of these (sqlite3
+   * without a callback returns its database for chaining) cannot be timed: it is counted with the
+   * time of the call itself, which keeps the per-request counts that N+1 detection needs.
+   */
+  function timedAsync(driver: string, sql: string, target: unknown, original: AnyFunction, args: unknown[], completion: 'callback-or-promise' | 'callback-or-end' = 'callback-or-promise'): unknown {
     if (!recording) return original.apply(target, args);
-    const begun = process.hrtime.bigint();
-    const done = () => recordQuery(driver, sql, Number(process.hrtime.bigint() - begun) / 1e6);
+    const pending = beginQuery(driver, sql);
+    let ended = false;
+    const done = () => {
+      if (ended) return;
+      ended = true;
+      endQuery(pending);
+    };
     const last = args.length - 1;
     if (last >= 0 && typeof args[last] === 'function') {
       const callback = args[last] as AnyFunction;
-      args[last] = function (this: unknown, ...callbackArgs: unknown[]) {
+      // Bound to the caller's context: a driver calls back from its socket's events, and code
+      // that issues its next query from the callback belongs to the request that issued this one.
+      args[last] = AsyncResource.bind(function (this: unknown, ...callbackArgs: unknown[]) {
         done();
         return callback.apply(this, callbackArgs);
-      };
+      });
       return original.apply(target, args);
     }
     const result = original.apply(target, args);
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       (result as Promise<unknown>).then(done, done);
-    } else if (result && typeof (result as { once?: unknown }).once === 'function') {
-      (result as { once(e: string, f: () => void): void }).once('end', done); // event-emitter style (pg, mysql2 streams)
+    } else if (completion === 'callback-or-end' && result && result !== target && typeof (result as { once?: unknown }).once === 'function') {
+      const emitter = result as { once(e: string, f: () => void): void };
+      emitter.once('end', done);
+      emitter.once('error', done);
     } else done();
     return result;
+  }
+
+  /**
+   * A pool's own `query` is timed as one query, from the caller's point of view: it includes the
+   * wait for a free connection, which the request really spends on the database, and its stack
+   * still shows the application code that issued it. The connection's query it runs inside is then
+   * not counted again. The checkout callback is bound to the caller's context: a pool hands a freed
+   * connection to the next waiter from inside the releasing request's callbacks, so without this
+   * the waiter's work would be attributed to the request that released the connection.
+   */
+  function patchPool(driver: string, proto: Loose | undefined, checkout: string, queryMethods: string[], sqlOf: (first: unknown) => string): void {
+    wrapMethods(proto, [checkout], (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const last = args.length - 1;
+        if (recording && last >= 0 && typeof args[last] === 'function') args[last] = AsyncResource.bind(args[last] as AnyFunction);
+        return original.apply(this, args);
+      },
+    );
+    wrapMethods(proto, queryMethods, (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        if (!recording) return original.apply(this, args);
+        const last = args.length - 1;
+        // Bound outside the pool's scope, so queries the caller issues from its callback count.
+        if (last >= 0 && typeof args[last] === 'function') args[last] = AsyncResource.bind(args[last] as AnyFunction);
+        return insidePoolQuery.run(true, () => timedAsync(driver, sqlOf(args[0]), this, original, args, 'callback-or-end'));
+      },
+    );
   }
 
   function wrapMethods(proto: Loose | undefined, names: string[], wrap: (original: AnyFunction, name: string) => AnyFunction): void {
@@ -465,24 +526,25 @@ function install(socketPath: string): void {
   }
 
   function patchPg(pg: Loose): void {
+    const sqlOf = (first: unknown) => (typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? ''));
     wrapMethods((pg.Client as { prototype: Loose } | undefined)?.prototype, ['query'], (query) =>
       function (this: unknown, ...args: unknown[]) {
-        const first = args[0] as string | { text?: string } | undefined;
-        const sql = typeof first === 'string' ? first : (first?.text ?? '');
-        return timedAsync('pg', sql, this, query, args);
+        if (insidePoolQuery.getStore()) return query.apply(this, args);
+        return timedAsync('pg', sqlOf(args[0]), this, query, args, 'callback-or-end');
       },
     );
+    patchPool('pg', (pg.Pool as { prototype: Loose } | undefined)?.prototype, 'connect', ['query'], sqlOf);
   }
 
   function patchMysql2(mysql: Loose): void {
-    const connection = (mysql.Connection as { prototype: Loose } | undefined)?.prototype;
-    wrapMethods(connection, ['query', 'execute'], (method) =>
+    const sqlOf = (first: unknown) => (typeof first === 'string' ? first : ((first as { sql?: string } | undefined)?.sql ?? ''));
+    wrapMethods((mysql.Connection as { prototype: Loose } | undefined)?.prototype, ['query', 'execute'], (method) =>
       function (this: unknown, ...args: unknown[]) {
-        const first = args[0] as string | { sql?: string } | undefined;
-        const sql = typeof first === 'string' ? first : (first?.sql ?? '');
-        return timedAsync('mysql2', sql, this, method, args);
+        if (insidePoolQuery.getStore()) return method.apply(this, args);
+        return timedAsync('mysql2', sqlOf(args[0]), this, method, args, 'callback-or-end');
       },
     );
+    patchPool('mysql2', (mysql.Pool as { prototype: Loose } | undefined)?.prototype, 'getConnection', ['query', 'execute'], sqlOf);
   }
 
   function patchSqlite3(sqlite3: Loose): void {
@@ -582,8 +644,8 @@ function fingerprintSql(sql: string): string {
   return sql
     .replace(/--[^\n]*/g, ' ')
     .replace(/'(?:[^']|'')*'/g, '?')
+    .replace(/\$\d+/g, '?') // pg's placeholders, before numbers would turn $1 into $?
     .replace(/\b\d+(?:\.\d+)?\b/g, '?')
-    .replace(/\$\d+/g, '?')
     .replace(/\s+/g, ' ')
     .replace(/\bin\s*\(\s*\?(?:\s*,\s*\?)*\s*\)/gi, 'IN (?)')
     .trim();

@@ -1,13 +1,13 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { liveGroupCount } from '../../src/load/process-group.js';
 import { RunStore } from '../../src/store/runs.js';
-import { CLI, REPO_ROOT, callError, callOk, connectInMemory, textOf, type Connected } from '../helpers/mcp.js';
+import { CLI, REPO_ROOT, callError, callOk, connectInMemory, connectWithConfig, textOf, writeConfig, type Connected } from '../helpers/mcp.js';
 import { isListening, startFixtureServer, type FixtureServer } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp.js';
 
 type Bench = { name: string; type: string; rps: number; requests: number; errors: number; non2xx: number; stats: { p50: number; p95: number; p99: number; mean: number }; notes: string[] };
@@ -27,24 +27,9 @@ async function fixture(env: Record<string, string> = {}): Promise<FixtureServer>
   return server;
 }
 
-function writeConfig(config: object): string {
-  const path = join(tempDir(), 'perfsop.config.json');
-  writeFileSync(path, JSON.stringify(config, null, 2));
-  return path;
-}
-
 async function open(config: object = {}) {
-  connected = await connectInMemory({ configPath: writeConfig(config) });
+  connected = await connectWithConfig(config);
   return connected;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 describe('benchmark_run against real HTTP servers', () => {

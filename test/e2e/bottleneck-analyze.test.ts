@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { liveGroupCount } from '../../src/load/process-group.js';
-import { REPO_ROOT, callError, callOk, connectInMemory, type Connected } from '../helpers/mcp.js';
+import { REPO_ROOT, callError, callOk, connectWithConfig, type Connected } from '../helpers/mcp.js';
 import { isListening } from '../helpers/processes.js';
-import { tempDir } from '../helpers/temp.js';
+import { freePort } from '../helpers/ports.js';
 
 type Finding = { kind: string; priority: string; title: string; category: string; location?: { function: string; file: string; line: number }; evidence: Record<string, unknown> };
 type Result = { findings: Finding[]; summary: Record<string, number | null>; artifacts: Array<{ kind: string; uri: string; path: string }>; routes: Array<{ route: string; queries_per_request: number }> };
@@ -20,35 +19,21 @@ afterEach(async () => {
   expect(liveGroupCount()).toBe(0);
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Analyzes the fixture with the given problems planted; returns the result and the port it used. */
 async function analyze(plant: string, extra: Record<string, unknown> = {}): Promise<{ result: Result; port: number }> {
   const port = await freePort();
-  const config = join(tempDir(), 'perfsop.config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      components: {
-        svc: {
-          command: `"${process.execPath}" "${FIXTURE}"`,
-          cwd: REPO_ROOT,
-          env: { PORT: String(port), PLANT: plant },
-          url: `http://127.0.0.1:${port}`,
-          ready: '/health',
-          load: { connections: 4, duration: 4, requests: [{ path: '/work' }] },
-        },
+  connected = await connectWithConfig({
+    components: {
+      svc: {
+        command: `"${process.execPath}" "${FIXTURE}"`,
+        cwd: REPO_ROOT,
+        env: { PORT: String(port), PLANT: plant },
+        url: `http://127.0.0.1:${port}`,
+        ready: '/health',
+        load: { connections: 4, duration: 4, requests: [{ path: '/work' }] },
       },
-    }),
-  );
-  connected = await connectInMemory({ configPath: config });
+    },
+  });
   const result = (await callOk(connected.client, 'bottleneck_analyze', { component: 'svc', ...extra })) as unknown as Result;
   return { result, port };
 }
@@ -146,18 +131,14 @@ describe('bottleneck_analyze artifacts, offline profiles and clean-up', () => {
 
   it('reports a service that never becomes ready as an error and leaves nothing behind', async () => {
     const port = await freePort();
-    const config = join(tempDir(), 'perfsop.config.json');
-    writeFileSync(config, JSON.stringify({ components: { broken: { command: `"${process.execPath}" -e "process.exit(3)"`, url: `http://127.0.0.1:${port}`, readyTimeout: 5 } } }));
-    connected = await connectInMemory({ configPath: config });
+    connected = await connectWithConfig({ components: { broken: { command: `"${process.execPath}" -e "process.exit(3)"`, url: `http://127.0.0.1:${port}`, readyTimeout: 5 } } });
     expect(await callError(connected.client, 'bottleneck_analyze', { component: 'broken' })).toMatch(/exited with code 3 before it was ready/);
     expect(await isListening(port)).toBe(false);
   });
 
   it('stops the load and the profiled service at once when cancelled', async () => {
     const port = await freePort();
-    const config = join(tempDir(), 'perfsop.config.json');
-    writeFileSync(config, JSON.stringify({ components: { svc: { command: `"${process.execPath}" "${FIXTURE}"`, env: { PORT: String(port) }, url: `http://127.0.0.1:${port}`, ready: '/health' } } }));
-    connected = await connectInMemory({ configPath: config });
+    connected = await connectWithConfig({ components: { svc: { command: `"${process.execPath}" "${FIXTURE}"`, env: { PORT: String(port) }, url: `http://127.0.0.1:${port}`, ready: '/health' } } });
     const controller = new AbortController();
     let progressed = 0;
     const call = connected.client.callTool({ name: 'bottleneck_analyze', arguments: { component: 'svc', duration: 60 } }, undefined, {
@@ -178,9 +159,7 @@ describe('bottleneck_analyze artifacts, offline profiles and clean-up', () => {
     const port = await freePort();
     const blocker = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')).listen(port, '127.0.0.1');
     try {
-      const config = join(tempDir(), 'perfsop.config.json');
-      writeFileSync(config, JSON.stringify({ components: { svc: { command: `"${process.execPath}" "${FIXTURE}"`, url: `http://127.0.0.1:${port}` } } }));
-      connected = await connectInMemory({ configPath: config });
+      connected = await connectWithConfig({ components: { svc: { command: `"${process.execPath}" "${FIXTURE}"`, url: `http://127.0.0.1:${port}` } } });
       expect(await callError(connected.client, 'bottleneck_analyze', { component: 'svc' })).toMatch(/already running .* stop it so perfsop can start it under the profiler/);
     } finally {
       blocker.close();

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -41,6 +42,18 @@ export async function connectInMemory(options: AppOptions = {}): Promise<Connect
       app.close();
     },
   };
+}
+
+/** A perfsop.config.json with the given content, in a temp folder. */
+export function writeConfig(config: object): string {
+  const path = join(tempDir(), 'perfsop.config.json');
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/** An in-memory client pair on a server whose perfsop.config.json holds `config`. */
+export function connectWithConfig(config: object): Promise<Connected> {
+  return connectInMemory({ configPath: writeConfig(config) });
 }
 
 export function textOf(result: CallToolResult): string {
