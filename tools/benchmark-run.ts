@@ -26,7 +26,13 @@ const input = z.object({
   command: z.string().min(1).optional().describe('Ad-hoc command benchmark (needs policy.allowAdhocCommands unless the config names it).'),
   cwd: z.string().optional().describe('Command: working directory.'),
   warmup: z.number().min(0).optional().describe('Command: untimed warm-up runs (default 3). HTTP: seconds left out of the comparison (default 1).'),
-  label: z.string().min(1).max(100).optional().describe('A name for this run, e.g. "before" or "after", to compare with later.'),
+  label: z.string().min(1).max(100).optional().describe('A name for this run, e.g. "before" or "after", to compare with later. A label that names a technique (e.g. "batch-queries") counts as `technique`.'),
+  technique: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('The optimization this run tries (e.g. "batch-queries"): with `baseline`, the measured improvement is recorded as an optimization example for neural_train.'),
   baseline: z
     .union([z.string().min(1), z.number().int().positive()])
     .optional()
@@ -96,6 +102,10 @@ const output = z.object({
     }),
   ),
   thresholds: z.array(z.object({ benchmark: z.string(), name: z.string(), limit: z.number(), actual: nullableNumber, passed: z.boolean() })),
+  technique: z.string().nullable().describe('the technique this run tried (from `technique`, or a label that names one)'),
+  outcomes_recorded: z
+    .array(z.object({ benchmark: z.string(), input: z.record(z.string(), z.unknown()), output: z.record(z.string(), z.unknown()) }))
+    .describe('optimization examples stored for neural_train from this comparison'),
   notes: z.array(z.string()),
 });
 
@@ -143,6 +153,8 @@ export const benchmarkRun = defineTool({
       })),
       comparison: result.comparison,
       thresholds: result.thresholds,
+      technique: result.technique,
+      outcomes_recorded: result.outcomes.map((o) => ({ benchmark: o.benchmark, input: o.example.input, output: o.example.output })),
       notes: result.notes,
     };
   },
@@ -184,6 +196,16 @@ function render(result: BenchmarkRunResult, response: ToolResponse): void {
       failed.length === 0 ? `All ${result.thresholds.length} threshold(s) passed:` : `**${failed.length} of ${result.thresholds.length} threshold(s) FAILED:**`,
       ...result.thresholds.map((t) => `- ${t.passed ? 'pass' : 'FAIL'}: ${t.benchmark} ${t.name} ${figure(t.actual)} (limit ${t.limit})`),
     );
+  }
+  if (result.outcomes.length) {
+    const shown = result.outcomes.map(
+      (o) =>
+        `${o.benchmark}: ${String(o.example.input.metric)} ${Math.round((o.example.output.improvement as number) * 1000) / 10}% better (${String(o.example.output.verdict)})` +
+        (o.example.input.bottleneck ? ` on "${String(o.example.input.bottleneck)}"` : ''),
+    );
+    response.line('', `Recorded ${result.outcomes.length} optimization outcome(s) of ${inline(result.technique ?? '')} for neural_train: ${shown.join('; ')}.`);
+  } else if (result.technique && !result.baseline) {
+    response.note(`technique ${result.technique} noted; pass \`baseline\` to record its measured outcome for neural_train`);
   }
   for (const note of result.notes) response.note(note);
   for (const b of result.benchmarks) for (const note of b.record.notes) response.note(`${b.name}: ${note}`);

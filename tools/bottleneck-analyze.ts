@@ -3,6 +3,7 @@ import { runBottleneckAnalysis, type AnalysisResult } from '../src/analyze/bottl
 import { METRICS, type Finding, type Metric } from '../src/analyze/findings.js';
 import { RequestSchema } from '../src/config.js';
 import { formatBytes } from '../src/format.js';
+import { suggestTechniques, type Suggestions } from '../src/learn/suggest.js';
 import { artifactUri } from '../src/resources.js';
 import { defineTool } from '../src/tooling/define-tool.js';
 import { inline, type ToolResponse } from '../src/tooling/response.js';
@@ -36,6 +37,20 @@ const finding = z.object({
   location: z.object({ function: z.string(), file: z.string(), line: z.number() }).optional(),
   evidence: z.record(z.string(), z.unknown()),
   fix: z.string(),
+  suggestions: z
+    .object({
+      model_id: z.string(),
+      model_accuracy: z.number().nullable(),
+      techniques: z.array(
+        z.object({
+          value: z.string(),
+          probability: z.number(),
+          similar_cases: z.object({ count: z.number().int(), median: z.number(), min: z.number(), max: z.number() }).nullable(),
+        }),
+      ),
+    })
+    .optional()
+    .describe('techniques that fixed similar bottlenecks before, ranked by the latest optimization model (neural_train); absent without a model'),
 });
 
 const nullableNumber = z.number().nullable();
@@ -87,7 +102,8 @@ export const bottleneckAnalyze = defineTool({
       { app, signal, progress: (done, total, message) => void progress(done, total, message) },
     );
     const artifacts = result.artifacts.map((a) => ({ kind: a.kind, uri: artifactUri(app, a.path), path: a.path, bytes: a.bytes }));
-    render(result, artifacts, response);
+    const suggestions = suggestTechniques(app, result.findings, result.component);
+    render(result, artifacts, suggestions, response);
     return {
       success: true,
       analysis_id: result.analysisId,
@@ -95,14 +111,14 @@ export const bottleneckAnalyze = defineTool({
       mode: result.mode,
       summary: result.summary,
       routes: result.routes,
-      findings: result.findings.map((f, i) => ({ rank: i + 1, ...f })),
+      findings: result.findings.map((f, i) => ({ rank: i + 1, ...f, ...(suggestions[i] ? { suggestions: suggestions[i] } : {}) })),
       artifacts,
       notes: result.notes,
     };
   },
 });
 
-function render(result: AnalysisResult, artifacts: Array<{ kind: string; uri: string; path: string; bytes: number }>, response: ToolResponse): void {
+function render(result: AnalysisResult, artifacts: Array<{ kind: string; uri: string; path: string; bytes: number }>, suggestions: Array<Suggestions | undefined>, response: ToolResponse): void {
   const s = result.summary;
   const head =
     result.mode === 'live'
@@ -111,7 +127,7 @@ function render(result: AnalysisResult, artifacts: Array<{ kind: string; uri: st
   response.line(head);
   if (result.findings.length === 0) response.line('', 'No bottleneck found above the thresholds (hot user functions >= 5% of CPU, N+1 >= 5 repeats, scans costing >= 0.2 ms, event-loop delay p50 >= 10 ms or max >= 100 ms, GC >= 100 ms/s).');
   else response.line('', `${result.findings.length} finding(s), ranked by measured impact:`);
-  result.findings.forEach((f, i) => response.line(...findingLines(f, i + 1)));
+  result.findings.forEach((f, i) => response.line(...findingLines(f, i + 1), ...suggestionLines(suggestions[i])));
   if (result.mode === 'live') {
     response.line(
       '',
@@ -140,6 +156,13 @@ function findingLines(f: Finding, rank: number): string[] {
       : `${f.impact.ms_per_request} ms/request (${pct(f.impact.share)} of response time)`;
   const where = f.location ? ` at ${f.location.file}:${f.location.line}` : '';
   return [`${rank}. **${f.priority}** [${f.category}] ${f.title}${where}. Impact: ${impact}.`, `   Evidence: ${evidenceLine(f)}`, `   Fix: ${f.fix}`];
+}
+
+function suggestionLines(s: Suggestions | undefined): string[] {
+  if (!s || s.techniques.length === 0) return [];
+  const accuracy = s.model_accuracy === null ? 'not validated' : `held-out accuracy ${pct(s.model_accuracy)}`;
+  const ranked = s.techniques.map((t) => `${t.value} ${pct(t.probability)}${t.similar_cases ? ` (similar cases improved ${pct(t.similar_cases.median)})` : ''}`);
+  return [`   Worked before (${s.model_id}, ${accuracy}): ${ranked.join(', ')}`];
 }
 
 function evidenceLine(f: Finding): string {

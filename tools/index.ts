@@ -2,6 +2,8 @@ import type { ToolDefinition } from '../src/tooling/define-tool.js';
 import { benchmarkRun } from './benchmark-run.js';
 import { bottleneckAnalyze } from './bottleneck-analyze.js';
 import { memoryUsage } from './memory-usage.js';
+import { neuralPredict } from './neural-predict.js';
+import { neuralTrain } from './neural-train.js';
 
 /** Every tool perfsop serves, in the order `tools/list` shows them. */
-export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze];
+export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze, neuralTrain, neuralPredict];

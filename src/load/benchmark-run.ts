@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { App } from '../app.js';
 import { CancelledError, InputError, errorMessage } from '../errors.js';
 import { Policy } from '../policy.js';
+import { recordOutcomes, techniqueOf, type RecordedOutcome } from '../learn/outcomes.js';
 import { RunStore, type RunRecord } from '../store/runs.js';
 import { compareWithBaseline, type ComparisonRow } from './compare-runs.js';
 import { executeBenchmark, plannedUnits, type BenchmarkOutcome } from './execute.js';
@@ -22,6 +23,10 @@ export interface BenchmarkRunResult {
   thresholds: ThresholdCheck[];
   notes: string[];
   git: { commit?: string; dirty?: boolean };
+  /** The technique this run tried, when its label or `technique` names one. */
+  technique: string | null;
+  /** Optimization examples recorded for neural_train from the comparison. */
+  outcomes: RecordedOutcome[];
 }
 
 export interface RunContext {
@@ -44,6 +49,7 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
   }
 
   const git = await gitState(plan.workDir);
+  const startedAt = Date.now();
   const runId = store.createRun({
     ...(request.label ? { label: request.label } : {}),
     ...(plan.suite ? { suite: plan.suite } : {}),
@@ -75,6 +81,8 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
   }
 
   let comparison: ComparisonRow[] = [];
+  let outcomesRecorded: RecordedOutcome[] = [];
+  const technique = techniqueOf(request) ?? null;
   if (baseline) {
     const noise = new Map(plan.benchmarks.map((b) => [b.name, b.noisePct]));
     const compared = compareWithBaseline(store, baseline.id, outcomes, (name) => noise.get(name) ?? noise.get(name.split('/')[0]!));
@@ -94,6 +102,10 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
         verdict: row.verdict,
       })),
     );
+    if (technique) {
+      const components = new Map(plan.benchmarks.map((b) => [b.name, b.type === 'http' ? b.component?.name : undefined]));
+      outcomesRecorded = recordOutcomes(app, technique, baseline, startedAt, comparison, (name) => components.get(name) ?? components.get(name.split('/')[0]!));
+    }
   }
   store.finishRun(runId, 'completed');
   return {
@@ -107,6 +119,8 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
     thresholds,
     notes,
     git,
+    technique,
+    outcomes: outcomesRecorded,
   };
 }
 

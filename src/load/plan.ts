@@ -27,6 +27,8 @@ export interface BenchmarkRequest {
   command?: string;
   cwd?: string;
   label?: string;
+  /** The optimization technique this run tries; recorded with the measured outcome. */
+  technique?: string;
   baseline?: string;
   thresholds?: Thresholds;
   noise_pct?: number;

@@ -41,6 +41,21 @@ export class AnalysisStore {
     })();
   }
 
+  /**
+   * The top finding of the latest completed analysis that started in [from, to], preferring one of
+   * `components`: in the SOP that is the analysis between a baseline run and its validation run.
+   */
+  topFindingBetween(from: number, to: number, components: readonly string[]): { analysisId: number; component: string | null; title: string; category: string; impactMs: number | null } | undefined {
+    const rows = this.db
+      .prepare(
+        `SELECT a.id, a.component, f.title, f.category, f.impact_ms FROM analyses a JOIN findings f ON f.analysis_id = a.id AND f.rank = 1
+         WHERE a.status = 'completed' AND a.started_at BETWEEN ? AND ? ORDER BY a.started_at DESC, a.id DESC`,
+      )
+      .all(from, to) as Array<{ id: number; component: string | null; title: string; category: string; impact_ms: number | null }>;
+    const row = rows.find((r) => r.component !== null && components.includes(r.component)) ?? rows[0];
+    return row && { analysisId: row.id, component: row.component, title: row.title, category: row.category, impactMs: row.impact_ms };
+  }
+
   fail(id: number, status: 'failed' | 'cancelled', error: string): void {
     this.db.prepare('UPDATE analyses SET status = ?, finished_at = ?, error = ? WHERE id = ?').run(status, this.now(), error, id);
   }

@@ -168,4 +168,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX artifacts_by_owner ON artifacts (owner, owner_id);
     `,
   },
+  {
+    // 4 is token usage.
+    version: 5,
+    name: 'learning: training examples and models',
+    sql: `
+      CREATE TABLE training_examples (
+        id           INTEGER PRIMARY KEY,
+        pattern_type TEXT    NOT NULL,
+        input        TEXT    NOT NULL,
+        output       TEXT    NOT NULL,
+        source       TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL
+      );
+      CREATE INDEX training_examples_by_type ON training_examples (pattern_type, id);
+
+      CREATE TABLE models (
+        id           INTEGER PRIMARY KEY,
+        model_id     TEXT    NOT NULL UNIQUE,
+        pattern_type TEXT    NOT NULL,
+        version      INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        -- the last training example the model saw, so predictions can say how current it is
+        examples_upto INTEGER NOT NULL,
+        spec         TEXT    NOT NULL,
+        params       BLOB    NOT NULL,
+        report       TEXT    NOT NULL,
+        UNIQUE (pattern_type, version)
+      );
+    `,
+  },
 ];

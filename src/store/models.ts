@@ -1,0 +1,110 @@
+import type { PatternType, TrainingExample } from '../learn/dataset.js';
+import type { ModelSpec, TrainingReport } from '../learn/train.js';
+import type { Db } from './db.js';
+
+export type ExampleSource = 'neural_train' | 'benchmark_run';
+
+export interface StoredExample extends TrainingExample {
+  id: number;
+  source: ExampleSource;
+  createdAt: number;
+}
+
+export interface StoredModel {
+  modelId: string;
+  patternType: PatternType;
+  version: number;
+  createdAt: number;
+  examplesUpto: number;
+  spec: ModelSpec;
+  params: Float64Array;
+  report: TrainingReport;
+}
+
+interface ModelRow {
+  model_id: string;
+  pattern_type: PatternType;
+  version: number;
+  created_at: number;
+  examples_upto: number;
+  spec: string;
+  params: Buffer;
+  report: string;
+}
+
+/** Training examples per pattern type, and the models trained on them (weights as float64 blobs). */
+export class ModelStore {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  addExamples(patternType: PatternType, examples: readonly TrainingExample[], source: ExampleSource): number {
+    const insert = this.db.prepare('INSERT INTO training_examples (pattern_type, input, output, source, created_at) VALUES (?, ?, ?, ?, ?)');
+    const at = this.now();
+    this.db.transaction(() => {
+      for (const e of examples) insert.run(patternType, JSON.stringify(e.input), JSON.stringify(e.output), source, at);
+    })();
+    return examples.length;
+  }
+
+  examples(patternType: PatternType, upto = Number.MAX_SAFE_INTEGER): StoredExample[] {
+    const rows = this.db
+      .prepare('SELECT id, input, output, source, created_at FROM training_examples WHERE pattern_type = ? AND id <= ? ORDER BY id')
+      .all(patternType, upto) as Array<{ id: number; input: string; output: string; source: ExampleSource; created_at: number }>;
+    return rows.map((r) => ({ id: r.id, input: JSON.parse(r.input), output: JSON.parse(r.output), source: r.source, createdAt: r.created_at }));
+  }
+
+  exampleCounts(): Record<string, number> {
+    const rows = this.db.prepare('SELECT pattern_type, COUNT(*) AS n FROM training_examples GROUP BY pattern_type').all() as Array<{ pattern_type: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.pattern_type, r.n]));
+  }
+
+  lastExampleId(patternType: PatternType): number {
+    const row = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM training_examples WHERE pattern_type = ?').get(patternType) as { id: number };
+    return row.id;
+  }
+
+  /** Saves a model as the next version of its pattern type; the version is taken inside the write. */
+  saveModel(patternType: PatternType, examplesUpto: number, spec: ModelSpec, params: Float64Array, report: TrainingReport): StoredModel {
+    return this.db.transaction(() => {
+      const { next } = this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM models WHERE pattern_type = ?').get(patternType) as { next: number };
+      const modelId = `${patternType}-v${next}`;
+      const createdAt = this.now();
+      this.db
+        .prepare('INSERT INTO models (model_id, pattern_type, version, created_at, examples_upto, spec, params, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(modelId, patternType, next, createdAt, examplesUpto, JSON.stringify(spec), Buffer.from(params.buffer, params.byteOffset, params.byteLength), JSON.stringify(report));
+      return { modelId, patternType, version: next, createdAt, examplesUpto, spec, params, report };
+    }).immediate();
+  }
+
+  model(modelId: string): StoredModel | undefined {
+    const row = this.db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as ModelRow | undefined;
+    return row && fromRow(row);
+  }
+
+  latestModel(patternType: PatternType): StoredModel | undefined {
+    const row = this.db.prepare('SELECT * FROM models WHERE pattern_type = ? ORDER BY version DESC LIMIT 1').get(patternType) as ModelRow | undefined;
+    return row && fromRow(row);
+  }
+
+  modelIds(): string[] {
+    return (this.db.prepare('SELECT model_id FROM models ORDER BY pattern_type, version').all() as Array<{ model_id: string }>).map((r) => r.model_id);
+  }
+}
+
+function fromRow(row: ModelRow): StoredModel {
+  // Copied into its own buffer: a Float64Array needs 8-byte alignment, which SQLite's blob may not have.
+  const bytes = new Uint8Array(row.params);
+  const params = new Float64Array(bytes.slice().buffer);
+  return {
+    modelId: row.model_id,
+    patternType: row.pattern_type,
+    version: row.version,
+    createdAt: row.created_at,
+    examplesUpto: row.examples_upto,
+    spec: JSON.parse(row.spec) as ModelSpec,
+    params,
+    report: JSON.parse(row.report) as TrainingReport,
+  };
+}
