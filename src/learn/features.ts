@@ -174,25 +174,3 @@ export class Featurizer {
     return { index: Int32Array.from(columns), value: Float64Array.from(columns.map((c) => entries.get(c)!)) };
   }
 }
-
-/** Cosine similarity of two sparse vectors with sorted indices. */
-export function cosine(a: SparseVector, b: SparseVector): number {
-  let dot = 0;
-  let i = 0;
-  let j = 0;
-  while (i < a.index.length && j < b.index.length) {
-    const ai = a.index[i]!;
-    const bj = b.index[j]!;
-    if (ai === bj) dot += a.value[i++]! * b.value[j++]!;
-    else if (ai < bj) i++;
-    else j++;
-  }
-  const norm = Math.sqrt(squaredNorm(a) * squaredNorm(b));
-  return norm === 0 ? 0 : dot / norm;
-}
-
-function squaredNorm(v: SparseVector): number {
-  let sum = 0;
-  for (const x of v.value) sum += x * x;
-  return sum;
-}

@@ -6,7 +6,7 @@ import type { SparseVector } from './features.js';
  * one hidden ReLU layer -> softmax over the classes, plus an optional linear regression head on
  * the same hidden layer (e.g. the improvement a technique brought). Written out by hand rather
  * than taken from a library: a network this size trains in well under a second in plain
- * JavaScript, and a library would cost megabytes and start-up time for no gain (bench/learn).
+ * JavaScript (bench/learn), with no dependency to install or load.
  * Everything random draws from a seeded generator, so the same data and seed give the same
  * weights, bit for bit.
  */

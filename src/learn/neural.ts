@@ -1,6 +1,6 @@
 import type { App } from '../app.js';
 import { InputError } from '../errors.js';
-import { ModelStore, type StoredModel } from '../store/models.js';
+import { ModelStore, type ModelHeader, type StoredModel } from '../store/models.js';
 import { parseTrainingData, type PatternType } from './dataset.js';
 import type { Json } from './features.js';
 import { predict, type PredictionResult } from './predict.js';
@@ -40,7 +40,7 @@ export interface NeuralPredictRequest {
   top: number;
 }
 
-export function findModel(store: ModelStore, request: Pick<NeuralPredictRequest, 'modelId' | 'patternType'>): StoredModel {
+export function findModel(store: ModelStore, request: Pick<NeuralPredictRequest, 'modelId' | 'patternType'>): ModelHeader {
   if (request.modelId !== undefined) {
     const model = store.model(request.modelId);
     if (!model) {
@@ -58,14 +58,9 @@ export function findModel(store: ModelStore, request: Pick<NeuralPredictRequest,
   return latest;
 }
 
-export function predictFromStore(app: App, request: NeuralPredictRequest): { model: StoredModel; result: PredictionResult } {
+export function predictFromStore(app: App, request: NeuralPredictRequest): { model: ModelHeader; result: PredictionResult } {
   const store = new ModelStore(app.db);
   const model = findModel(store, request);
-  const result = predict(model, request.input, () => store.examples(model.patternType, model.examplesUpto), request.top);
+  const result = predict(model, request.input, () => store.body(model.modelId), () => store.examples(model.patternType, model.examplesUpto), request.top);
   return { model, result };
-}
-
-/** The latest model of a type, if any, without errors: for tools that only use one when it exists. */
-export function latestModel(app: App, patternType: PatternType): StoredModel | undefined {
-  return new ModelStore(app.db).latestModel(patternType);
 }

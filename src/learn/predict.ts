@@ -1,8 +1,9 @@
 import { median } from '../stats/descriptive.js';
-import type { StoredExample, StoredModel } from '../store/models.js';
+import type { ModelBody, ModelHeader, StoredExample } from '../store/models.js';
+import type { ModelSpec } from './train.js';
 import { Featurizer, flatten, type Json, type SparseVector } from './features.js';
+import { CosineIndex } from './knn.js';
 import { Mlp } from './mlp.js';
-import { nearestExamples } from './train.js';
 
 export interface RankedOutcome {
   value: string;
@@ -30,58 +31,68 @@ const SIMILAR_CASES = 5;
 const TOP_WITH_CASES = 3;
 
 interface Loaded {
+  spec: ModelSpec;
   featurizer: Featurizer;
   mlp: Mlp;
-  /** Training examples featurized once, for the similar-case spread. */
-  cases: Array<{ x: SparseVector; label: string; value: number }> | undefined;
+  /** Training examples featurized once and indexed per outcome, for the similar-case spread. */
+  cases: Map<string, CosineIndex<{ x: SparseVector; value: number }>> | undefined;
 }
 
 /** Models parsed from the store, kept per process: predicting is then a few microseconds of arithmetic. */
 const loadedModels = new Map<string, Loaded>();
 const MAX_LOADED = 8;
 
-function load(model: StoredModel, examples: () => StoredExample[]): Loaded {
+function load(model: ModelHeader, body: () => ModelBody, examples: () => StoredExample[]): Loaded {
   const key = `${model.modelId}@${model.createdAt}`;
   let loaded = loadedModels.get(key);
   if (!loaded) {
-    const featurizer = Featurizer.restore(model.spec.featurizer);
-    const regression = model.spec.regression;
-    const cases = regression
-      ? examples().flatMap((e) => {
-          const label = e.output[model.spec.target];
-          const value = e.output[regression.target];
-          return (typeof label === 'string' || typeof label === 'boolean') && typeof value === 'number' && Number.isFinite(value)
-            ? [{ x: featurizer.transform(e.input), label: String(label), value }]
-            : [];
-        })
-      : undefined;
-    loaded = { featurizer, mlp: new Mlp(model.spec.shape, model.params), cases };
+    const { spec, params } = body();
+    const featurizer = Featurizer.restore(spec.featurizer);
+    const regression = spec.regression;
+    let cases: Loaded['cases'];
+    if (regression) {
+      const byLabel = new Map<string, Array<{ x: SparseVector; value: number }>>();
+      for (const e of examples()) {
+        const label = e.output[spec.target];
+        const value = e.output[regression.target];
+        if ((typeof label !== 'string' && typeof label !== 'boolean') || typeof value !== 'number' || !Number.isFinite(value)) continue;
+        const list = byLabel.get(String(label)) ?? [];
+        list.push({ x: featurizer.transform(e.input), value });
+        byLabel.set(String(label), list);
+      }
+      cases = new Map([...byLabel].map(([label, list]) => [label, new CosineIndex(list, (c) => c.x)]));
+    }
+    loaded = { spec, featurizer, mlp: new Mlp(spec.shape, params), cases };
     if (loadedModels.size >= MAX_LOADED) loadedModels.delete(loadedModels.keys().next().value!);
     loadedModels.set(key, loaded);
   }
   return loaded;
 }
 
-export function predict(model: StoredModel, input: Record<string, Json>, examples: () => StoredExample[], top = 5): PredictionResult {
-  const { featurizer, mlp, cases } = load(model, examples);
+/**
+ * Ranks the outcomes for one input. The weights and the featurized past cases are loaded once per
+ * process and model (`body` and `examples` are only called then), so a warm call is arithmetic.
+ */
+export function predict(model: ModelHeader, input: Record<string, Json>, body: () => ModelBody, examples: () => StoredExample[], top = 5): PredictionResult {
+  const { spec: modelSpec, featurizer, mlp, cases } = load(model, body, examples);
   const x = featurizer.transform(input);
   const { probabilities, regression } = mlp.predict(x);
   const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
   const predictions = order.slice(0, top).map((c, rank): RankedOutcome => {
-    const value = model.spec.classes[c]!;
+    const value = modelSpec.classes[c]!;
     let similar: RankedOutcome['similar_cases'] = null;
     if (cases && rank < TOP_WITH_CASES) {
-      const near = nearestExamples(cases.filter((k) => k.label === value), x, SIMILAR_CASES).map((n) => n.example.value);
+      const near = (cases.get(value)?.nearest(x, SIMILAR_CASES) ?? []).map((n) => n.item.value);
       if (near.length) similar = { count: near.length, median: median(near), min: Math.min(...near), max: Math.max(...near) };
     }
     return { value, probability: probabilities[c]!, similar_cases: similar };
   });
   const known = new Set(featurizer.describe().map((f) => f.key));
   const given = [...flatten(input).keys()];
-  const spec = model.spec.regression;
+  const spec = modelSpec.regression;
   return {
     model_id: model.modelId,
-    target: model.spec.target,
+    target: modelSpec.target,
     predictions,
     expected: spec ? { target: spec.target, value: regression * spec.std + spec.mean } : null,
     ignored_fields: given.filter((k) => !known.has(k)),

@@ -28,7 +28,7 @@ export function suggestTechniques(app: App, findings: readonly Finding[], compon
       ...(f.impact.ms_per_request !== null ? { impact: f.impact.ms_per_request } : {}),
       ...(component ? { component } : {}),
     };
-    const result = predict(model, input, () => store.examples('optimization', model.examplesUpto), SUGGESTIONS_PER_FINDING);
+    const result = predict(model, input, () => store.body(model.modelId), () => store.examples('optimization', model.examplesUpto), SUGGESTIONS_PER_FINDING);
     return { model_id: model.modelId, model_accuracy: model.report.accuracy, techniques: result.predictions };
   });
 }

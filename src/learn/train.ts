@@ -2,7 +2,8 @@ import { InputError } from '../errors.js';
 import { mean, stddev } from '../stats/descriptive.js';
 import { createRandom } from '../stats/random.js';
 import type { PatternType, TrainingExample } from './dataset.js';
-import { cosine, Featurizer, type FeaturizerState, type Json, type SparseVector } from './features.js';
+import { Featurizer, type FeaturizerState, type Json } from './features.js';
+import { CosineIndex } from './knn.js';
 import { Mlp, shuffle, type Example, type MlpShape } from './mlp.js';
 
 /**
@@ -182,30 +183,16 @@ function majorityClass(examples: readonly Example[], classes: number): number {
 }
 
 /** k nearest training examples by cosine similarity of the same features; majority vote, ties to the nearest. */
-export function knnVote(train: readonly Example[], x: SparseVector, k: number, classes: number): number {
-  const nearest = nearestExamples(train, x, k);
-  const votes = new Array<number>(classes).fill(0);
-  for (const { example } of nearest) votes[example.y]! += 1;
-  const best = Math.max(...votes);
-  return nearest.find(({ example }) => votes[example.y] === best)!.example.y;
-}
-
-export function nearestExamples<T extends { x: SparseVector }>(items: readonly T[], x: SparseVector, k: number): Array<{ example: T; similarity: number }> {
-  const best: Array<{ example: T; similarity: number }> = [];
-  for (const example of items) {
-    const similarity = cosine(x, example.x);
-    if (best.length < k || similarity > best[best.length - 1]!.similarity) {
-      best.push({ example, similarity });
-      best.sort((a, b) => b.similarity - a.similarity);
-      if (best.length > k) best.pop();
-    }
-  }
-  return best;
-}
-
 function knnAccuracy(train: readonly Example[], holdout: readonly Example[], k: number, classes: number): number {
+  const index = new CosineIndex(train, (e) => e.x);
   let correct = 0;
-  for (const e of holdout) if (knnVote(train, e.x, k, classes) === e.y) correct += 1;
+  for (const e of holdout) {
+    const nearest = index.nearest(e.x, k);
+    const votes = new Array<number>(classes).fill(0);
+    for (const { item } of nearest) votes[item.y]! += 1;
+    const best = Math.max(...votes);
+    if (nearest.find(({ item }) => votes[item.y] === best)!.item.y === e.y) correct += 1;
+  }
   return correct / holdout.length;
 }
 

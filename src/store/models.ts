@@ -10,27 +10,33 @@ export interface StoredExample extends TrainingExample {
   createdAt: number;
 }
 
-export interface StoredModel {
+/** What describes a model; its weights are loaded apart (ModelStore.body), only when needed. */
+export interface ModelHeader {
   modelId: string;
   patternType: PatternType;
   version: number;
   createdAt: number;
   examplesUpto: number;
-  spec: ModelSpec;
-  params: Float64Array;
   report: TrainingReport;
 }
 
-interface ModelRow {
+export interface ModelBody {
+  spec: ModelSpec;
+  params: Float64Array;
+}
+
+export type StoredModel = ModelHeader & ModelBody;
+
+interface HeaderRow {
   model_id: string;
   pattern_type: PatternType;
   version: number;
   created_at: number;
   examples_upto: number;
-  spec: string;
-  params: Buffer;
   report: string;
 }
+
+const HEADER = 'model_id, pattern_type, version, created_at, examples_upto, report';
 
 /** Training examples per pattern type, and the models trained on them (weights as float64 blobs). */
 export class ModelStore {
@@ -78,14 +84,21 @@ export class ModelStore {
     }).immediate();
   }
 
-  model(modelId: string): StoredModel | undefined {
-    const row = this.db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as ModelRow | undefined;
-    return row && fromRow(row);
+  model(modelId: string): ModelHeader | undefined {
+    const row = this.db.prepare(`SELECT ${HEADER} FROM models WHERE model_id = ?`).get(modelId) as HeaderRow | undefined;
+    return row && headerOf(row);
   }
 
-  latestModel(patternType: PatternType): StoredModel | undefined {
-    const row = this.db.prepare('SELECT * FROM models WHERE pattern_type = ? ORDER BY version DESC LIMIT 1').get(patternType) as ModelRow | undefined;
-    return row && fromRow(row);
+  latestModel(patternType: PatternType): ModelHeader | undefined {
+    const row = this.db.prepare(`SELECT ${HEADER} FROM models WHERE pattern_type = ? ORDER BY version DESC LIMIT 1`).get(patternType) as HeaderRow | undefined;
+    return row && headerOf(row);
+  }
+
+  body(modelId: string): ModelBody {
+    const row = this.db.prepare('SELECT spec, params FROM models WHERE model_id = ?').get(modelId) as { spec: string; params: Buffer } | undefined;
+    if (!row) throw new Error(`model ${modelId} is gone from the database`);
+    // Copied into its own buffer: a Float64Array needs 8-byte alignment, which SQLite's blob may not have.
+    return { spec: JSON.parse(row.spec) as ModelSpec, params: new Float64Array(new Uint8Array(row.params).slice().buffer) };
   }
 
   modelIds(): string[] {
@@ -93,18 +106,13 @@ export class ModelStore {
   }
 }
 
-function fromRow(row: ModelRow): StoredModel {
-  // Copied into its own buffer: a Float64Array needs 8-byte alignment, which SQLite's blob may not have.
-  const bytes = new Uint8Array(row.params);
-  const params = new Float64Array(bytes.slice().buffer);
+function headerOf(row: HeaderRow): ModelHeader {
   return {
     modelId: row.model_id,
     patternType: row.pattern_type,
     version: row.version,
     createdAt: row.created_at,
     examplesUpto: row.examples_upto,
-    spec: JSON.parse(row.spec) as ModelSpec,
-    params,
     report: JSON.parse(row.report) as TrainingReport,
   };
 }
