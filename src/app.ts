@@ -4,6 +4,7 @@ import { log } from './log.js';
 import { artifactsDir, databasePath } from './paths.js';
 import { openDatabase, type Db } from './store/db.js';
 import { MemoryStore } from './store/memory.js';
+import { ToolCallLog } from './store/tool-calls.js';
 
 export interface AppOptions {
   configPath?: string;
@@ -25,6 +26,8 @@ export class App {
   private sweeper: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   private readonly loaded: { config: Config } | { problem: unknown };
+  /** Every tool call served, for performance_report; written in batches. */
+  readonly toolCalls = new ToolCallLog(() => this.db);
 
   constructor(options: AppOptions = {}) {
     const env = options.env ?? process.env;
@@ -65,6 +68,7 @@ export class App {
   }
 
   close(): void {
+    this.toolCalls.flush();
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.memoryStore?.close();

@@ -3,8 +3,13 @@ import { extname, relative, resolve, sep } from 'node:path';
 import type { App } from './app.js';
 import { InputError } from './errors.js';
 import { AnalysisStore } from './store/analyses.js';
+import { RunStore } from './store/runs.js';
 
 export const ARTIFACT_PREFIX = 'perfsop://artifacts/';
+export const RUN_PREFIX = 'perfsop://runs/';
+export const ANALYSIS_PREFIX = 'perfsop://analyses/';
+/** How many of the newest runs and analyses resources/list shows; older ones stay readable by URI. */
+const LISTED_RECORDS = 50;
 /** Bigger files are named by path instead of sent through the protocol. */
 const MAX_READ_BYTES = 20 * 1024 * 1024;
 const MIME: Record<string, string> = { '.html': 'text/html', '.json': 'application/json', '.cpuprofile': 'application/json', '.heapprofile': 'application/json', '.log': 'text/plain', '.md': 'text/markdown' };
@@ -19,6 +24,45 @@ export interface ListedResource {
   mimeType: string;
   size: number;
   description: string;
+}
+
+/** The newest runs and analyses, then the artifact files perfsop recorded, newest first. */
+export function listResources(app: App): ListedResource[] {
+  const runs = new RunStore(app.db).recentRuns(LISTED_RECORDS).map((r) => ({
+    uri: `${RUN_PREFIX}${r.id}`,
+    name: `run ${r.id}${r.label ? ` (${r.label})` : ''}`,
+    mimeType: 'application/json',
+    size: 0,
+    description: `benchmark run ${r.id}, ${r.status}, ${new Date(r.startedAt).toISOString()}${r.suite ? `, suite ${r.suite}` : ''}`,
+  }));
+  const analyses = new AnalysisStore(app.db).recent(LISTED_RECORDS).map((a) => ({
+    uri: `${ANALYSIS_PREFIX}${a.id}`,
+    name: `analysis ${a.id}${a.component ? ` (${a.component})` : ''}`,
+    mimeType: 'application/json',
+    size: 0,
+    description: `bottleneck analysis ${a.id}, ${a.status}, ${new Date(a.startedAt).toISOString()}`,
+  }));
+  return [...runs, ...analyses, ...listArtifacts(app)];
+}
+
+/** A stored run (with its benchmarks and comparisons) or analysis (with its findings) as JSON. */
+export function readRecord(app: App, uri: string): { uri: string; mimeType: string; text: string } {
+  const match = /^perfsop:\/\/(runs|analyses)\/(\d+)$/.exec(uri);
+  if (!match) throw new InputError('uri', `unknown resource ${uri}; use ${RUN_PREFIX}<id>, ${ANALYSIS_PREFIX}<id> or ${ARTIFACT_PREFIX}<path>`);
+  const id = Number(match[2]);
+  let record: unknown;
+  if (match[1] === 'runs') {
+    const store = new RunStore(app.db);
+    const run = store.getRun(id);
+    record = run && { ...run, benchmarks: store.benchmarksOf(id).map(({ histogram: _histogram, ...b }) => b), comparisons: store.comparisonsOf(id) };
+  } else record = new AnalysisStore(app.db).get(id);
+  if (!record) throw new InputError('uri', `no ${match[1] === 'runs' ? 'run' : 'analysis'} ${id}`);
+  return { uri, mimeType: 'application/json', text: JSON.stringify(record, null, 2) };
+}
+
+/** Any perfsop resource by URI. */
+export function readResource(app: App, uri: string): { uri: string; mimeType: string; text: string } {
+  return uri.startsWith(ARTIFACT_PREFIX) ? readArtifact(app, uri) : readRecord(app, uri);
 }
 
 /** The artifact files perfsop recorded, newest first. */

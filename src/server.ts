@@ -2,6 +2,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
   ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListResourcesRequestSchema,
   ListToolsRequestSchema,
@@ -12,7 +14,8 @@ import {
 import { TOOLS } from '../tools/index.js';
 import type { App } from './app.js';
 import { InputError } from './errors.js';
-import { ARTIFACT_PREFIX, listArtifacts, readArtifact } from './resources.js';
+import { SOP_PERF, sopPerfPrompt } from './prompts.js';
+import { ANALYSIS_PREFIX, ARTIFACT_PREFIX, RUN_PREFIX, listResources, readResource } from './resources.js';
 import type { ToolContext, ToolDefinition } from './tooling/define-tool.js';
 import { toolSchemas } from './tooling/json-schema.js';
 import { runTool } from './tooling/run-tool.js';
@@ -35,7 +38,7 @@ function describeTool(tool: ToolDefinition): Tool {
 
 /** One MCP server per client session; all sessions of a process share `app` (config and database). */
 export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS): Server {
-  const server = new Server({ name: 'perfsop', title: 'perfsop', version: VERSION }, { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS });
+  const server = new Server({ name: 'perfsop', title: 'perfsop', version: VERSION }, { capabilities: { tools: {}, resources: {}, prompts: {} }, instructions: INSTRUCTIONS });
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolListing(tools) }));
@@ -57,22 +60,40 @@ export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS)
         });
       },
     };
-    return runTool(tool, request.params.arguments, context);
+    const startedAt = Date.now();
+    const begun = performance.now();
+    const result = await runTool(tool, request.params.arguments, context);
+    app.toolCalls.record(tool.name, startedAt, performance.now() - begun, !result.isError);
+    return result;
   });
 
   // Artifacts (profiles, flame graphs, logs) by URI, readable only inside the artifacts folder.
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: listArtifacts(app) }));
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: listResources(app) }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: [{ uriTemplate: `${ARTIFACT_PREFIX}{path}`, name: 'artifact', description: 'A file perfsop wrote: .cpuprofile, flame graph HTML, heap profile, service log' }],
+    resourceTemplates: [
+      { uriTemplate: `${RUN_PREFIX}{id}`, name: 'run', mimeType: 'application/json', description: 'A benchmark run: its benchmarks with stats, and its comparisons with a baseline' },
+      { uriTemplate: `${ANALYSIS_PREFIX}{id}`, name: 'analysis', mimeType: 'application/json', description: 'A bottleneck analysis: its summary and ranked findings with evidence' },
+      { uriTemplate: `${ARTIFACT_PREFIX}{path}`, name: 'artifact', description: 'A file perfsop wrote: .cpuprofile, flame graph HTML, heap profile, service log, HTML report' },
+    ],
   }));
-  server.setRequestHandler(ReadResourceRequestSchema, (request) => {
-    try {
-      return { contents: [readArtifact(app, request.params.uri)] };
-    } catch (error) {
-      if (error instanceof InputError) throw new McpError(ErrorCode.InvalidParams, error.message);
-      throw error;
-    }
+  server.setRequestHandler(ReadResourceRequestSchema, (request) => invalidParamsOnInputError(() => ({ contents: [readResource(app, request.params.uri)] })));
+
+  // The SOP itself, as a prompt the client's model follows.
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [SOP_PERF] }));
+  server.setRequestHandler(GetPromptRequestSchema, (request) => {
+    if (request.params.name !== SOP_PERF.name) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt "${request.params.name}". Available: ${SOP_PERF.name}`);
+    return invalidParamsOnInputError(() => sopPerfPrompt(request.params.arguments ?? {}));
   });
 
   return server;
+}
+
+/** A caller's mistake in a protocol request (not a tool call) is a JSON-RPC invalid-params error. */
+function invalidParamsOnInputError<T>(answer: () => T): T {
+  try {
+    return answer();
+  } catch (error) {
+    if (error instanceof InputError) throw new McpError(ErrorCode.InvalidParams, error.message);
+    throw error;
+  }
 }

@@ -56,6 +56,42 @@ export class AnalysisStore {
     return row && { analysisId: row.id, component: row.component, title: row.title, category: row.category, impactMs: row.impact_ms };
   }
 
+  /** One analysis with its findings in rank order, as stored. */
+  get(id: number): { id: number; component: string | null; status: string; startedAt: number; finishedAt: number | null; params: unknown; summary: unknown; error: string | null; findings: unknown[] } | undefined {
+    const row = this.db.prepare('SELECT * FROM analyses WHERE id = ?').get(id) as
+      | { id: number; component: string | null; status: string; started_at: number; finished_at: number | null; params: string; summary: string | null; error: string | null }
+      | undefined;
+    if (!row) return undefined;
+    const findings = (this.db.prepare('SELECT * FROM findings WHERE analysis_id = ? ORDER BY rank').all(id) as Array<Record<string, unknown>>).map((f) => ({
+      rank: f.rank,
+      kind: f.kind,
+      title: f.title,
+      category: f.category,
+      priority: f.priority,
+      impact: { ms_per_request: f.impact_ms, share: f.impact_share },
+      location: typeof f.location === 'string' ? JSON.parse(f.location) : null,
+      evidence: JSON.parse(f.evidence as string),
+      fix: f.fix,
+    }));
+    return {
+      id: row.id,
+      component: row.component,
+      status: row.status,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      params: JSON.parse(row.params),
+      summary: row.summary ? JSON.parse(row.summary) : null,
+      error: row.error,
+      findings,
+    };
+  }
+
+  recent(limit: number): Array<{ id: number; component: string | null; status: string; startedAt: number }> {
+    return this.db
+      .prepare('SELECT id, component, status, started_at AS startedAt FROM analyses ORDER BY started_at DESC, id DESC LIMIT ?')
+      .all(limit) as Array<{ id: number; component: string | null; status: string; startedAt: number }>;
+  }
+
   fail(id: number, status: 'failed' | 'cancelled', error: string): void {
     this.db.prepare('UPDATE analyses SET status = ?, finished_at = ?, error = ? WHERE id = ?').run(status, this.now(), error, id);
   }

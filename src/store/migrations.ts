@@ -198,4 +198,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'tool call log',
+    sql: `
+      -- Every tool call perfsop served: what performance_report's tasks_executed, success_rate and
+      -- avg_execution_time are computed from.
+      CREATE TABLE tool_calls (
+        id          INTEGER PRIMARY KEY,
+        tool        TEXT    NOT NULL,
+        started_at  INTEGER NOT NULL,
+        duration_ms REAL    NOT NULL,
+        ok          INTEGER NOT NULL,
+        pid         INTEGER NOT NULL
+      );
+      CREATE INDEX tool_calls_by_time ON tool_calls (started_at);
+    `,
+  },
 ];

@@ -165,6 +165,20 @@ export class RunStore {
     return row && toRun(row);
   }
 
+  /** The newest runs, for resources/list. */
+  recentRuns(limit: number): RunRecord[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?').all(limit) as RunRow[]).map(toRun);
+  }
+
+  comparisonsOf(runId: number): Array<ComparisonRecord & { baselineRunId: number }> {
+    return this.db
+      .prepare(
+        `SELECT benchmark, metric, baseline, current, change_pct AS changePct, ci_low AS ciLow, ci_high AS ciHigh, verdict, baseline_run_id AS baselineRunId
+         FROM comparisons WHERE run_id = ? ORDER BY id`,
+      )
+      .all(runId) as Array<ComparisonRecord & { baselineRunId: number }>;
+  }
+
   benchmarksOf(runId: number): StoredBenchmark[] {
     const rows = this.db.prepare('SELECT * FROM benchmarks WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, unknown>>;
     return rows.map((row) => ({

@@ -1,0 +1,63 @@
+import type { ReportData, RunPoint } from './report-data.js';
+
+/**
+ * performance_report's text: `summary` is a few lines an LLM can read at a glance (about 300
+ * tokens); `detailed` adds a table per benchmark, every comparison row and every finding listed.
+ * Regressions come first because they are what needs attention.
+ */
+
+export function isEmpty(data: ReportData): boolean {
+  return data.runs.total === 0 && data.analyses.length === 0 && data.outcomes.length === 0 && data.comparisons.length === 0;
+}
+
+export function emptyReport(data: ReportData): string {
+  return [
+    `Nothing measured in ${data.timeframe.label} (${data.timeframe.from} to ${data.timeframe.to}): no benchmark runs, analyses or recorded outcomes.`,
+    'Start with `benchmark_run` (e.g. {"suite":"performance-validation","label":"before"}) for a baseline, then `bottleneck_analyze` ({"component":"checkout-service"}); or widen `timeframe` (7d, 30d).',
+  ].join('\n');
+}
+
+export function summaryLines(data: ReportData): string[] {
+  const lines: string[] = [`Performance report, ${data.timeframe.label}: ${data.runs.completed} benchmark run(s) completed${data.runs.failed ? `, ${data.runs.failed} failed` : ''}, ${data.analyses.length} analysis(es).`];
+  const regressed = data.comparisons.filter((c) => c.regressions > 0);
+  for (const c of regressed.slice(0, 3)) {
+    const rows = c.rows.filter((r) => r.verdict === 'regressed').map((r) => `${r.benchmark} ${r.metric} ${signed(r.change_pct)}%`);
+    lines.push(`REGRESSION in run ${c.run_id}${c.label ? ` (${c.label})` : ''} vs ${c.baseline_run_id}${c.baseline_label ? ` (${c.baseline_label})` : ''}: ${rows.join(', ')}.`);
+  }
+  for (const b of data.benchmarks.slice(0, 5)) {
+    const p = b.latest;
+    const trend = b.trend_pct === null ? '' : `, ${b.type === 'http' ? 'p95' : 'mean'} ${signed(b.trend_pct)}% over ${b.runs} runs`;
+    lines.push(`- ${b.name}: ${pointText(p, b.type)}${trend}.`);
+  }
+  if (data.benchmarks.length > 5) lines.push(`- ... and ${data.benchmarks.length - 5} more benchmark(s) (format detailed).`);
+  const latestComparison = data.comparisons.find((c) => c.regressions === 0);
+  if (latestComparison) {
+    const headline = latestComparison.rows.filter((r) => r.metric === 'p95' || r.metric === 'mean' || r.metric === 'rps').slice(0, 3);
+    lines.push(
+      `Latest before/after: run ${latestComparison.run_id}${latestComparison.label ? ` (${latestComparison.label})` : ''} vs ${latestComparison.baseline_run_id}${latestComparison.baseline_label ? ` (${latestComparison.baseline_label})` : ''}: ` +
+        headline.map((r) => `${r.benchmark} ${r.metric} ${signed(r.change_pct)}% ${r.verdict}`).join(', ') + '.',
+    );
+  }
+  const analysis = data.analyses.find((a) => a.status === 'completed');
+  if (analysis) {
+    lines.push(`Latest analysis ${analysis.id} (${analysis.component ?? 'profile'}): ${analysis.findings} finding(s)${analysis.top.length ? `; top: ${analysis.top.map((f) => `${f.title} [${f.priority}]`).join('; ')}` : ''}.`);
+  }
+  if (data.outcomes.length) {
+    const shown = data.outcomes.slice(0, 3).map((o) => `${o.technique ?? '?'} ${o.improvement === null ? '' : `${signed(Math.round(o.improvement * 1000) / 10)}%`}`.trim());
+    lines.push(`Optimization outcomes recorded: ${data.outcomes.length} (latest: ${shown.join(', ')}).`);
+  }
+  if (data.models.length) lines.push(`Models: ${data.models.map((m) => `${m.model_id} (${m.accuracy === null ? 'not validated' : `held-out accuracy ${Math.round(m.accuracy * 1000) / 10}%`}, ${m.examples} examples)`).join(', ')}.`);
+  const t = data.tool_calls;
+  if (t.tasks_executed) lines.push(`Tool calls: ${t.tasks_executed} executed, success rate ${Math.round((t.success_rate ?? 0) * 1000) / 10}%, mean ${t.avg_execution_time} ms.`);
+  return lines;
+}
+
+export function pointText(p: RunPoint, type: string): string {
+  if (type === 'http') return `p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms, ${p.rps === null ? '-' : Math.round(p.rps)} req/s (run ${p.run_id}${p.label ? `, ${p.label}` : ''})`;
+  return `mean ${p.mean} ${p.unit}, p95 ${p.p95} ${p.unit} (run ${p.run_id}${p.label ? `, ${p.label}` : ''})`;
+}
+
+export function signed(x: number | null): string {
+  if (x === null) return '?';
+  return `${x > 0 ? '+' : ''}${Math.round(x * 10) / 10}`;
+}
