@@ -4,6 +4,7 @@ import { bottleneckAnalyze } from './bottleneck-analyze.js';
 import { memoryUsage } from './memory-usage.js';
 import { neuralPredict } from './neural-predict.js';
 import { neuralTrain } from './neural-train.js';
+import { performanceReport } from './performance-report.js';
 
 /** Every tool perfsop serves, in the order `tools/list` shows them. */
-export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze, neuralTrain, neuralPredict];
+export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze, performanceReport, neuralTrain, neuralPredict];

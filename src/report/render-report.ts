@@ -61,3 +61,42 @@ export function signed(x: number | null): string {
   if (x === null) return '?';
   return `${x > 0 ? '+' : ''}${Math.round(x * 10) / 10}`;
 }
+
+/** `detailed` / `markdown`: the summary, then a table per benchmark, the comparisons and the findings. */
+export function detailedSections(data: ReportData): Array<{ title: string; headers: string[]; rows: Array<Array<string | number | null>> }> {
+  const sections: Array<{ title: string; headers: string[]; rows: Array<Array<string | number | null>> }> = [];
+  for (const b of data.benchmarks) {
+    sections.push({
+      title: `${b.name} (${b.type}), ${b.runs} run(s)`,
+      headers: b.type === 'http' ? ['run', 'label', 'at', 'p50 ms', 'p95 ms', 'p99 ms', 'req/s'] : ['run', 'label', 'at', `mean ${b.latest.unit}`, `p95 ${b.latest.unit}`],
+      rows: b.points.map((p) =>
+        b.type === 'http' ? [p.run_id, p.label, p.at.slice(0, 19), p.p50, p.p95, p.p99, p.rps === null ? null : Math.round(p.rps)] : [p.run_id, p.label, p.at.slice(0, 19), p.mean, p.p95],
+      ),
+    });
+  }
+  for (const c of data.comparisons) {
+    sections.push({
+      title: `Run ${c.run_id}${c.label ? ` (${c.label})` : ''} vs baseline ${c.baseline_run_id}${c.baseline_label ? ` (${c.baseline_label})` : ''}: ${c.improvements} improved, ${c.regressions} regressed`,
+      headers: ['benchmark', 'metric', 'baseline', 'current', 'change %', '95% CI %', 'verdict'],
+      rows: c.rows.map((r) => [r.benchmark, r.metric, r.baseline, r.current, signed(r.change_pct), r.ci95 ? `${signed(r.ci95[0])} to ${signed(r.ci95[1])}` : '-', r.verdict]),
+    });
+  }
+  for (const a of data.analyses) {
+    sections.push({
+      title: `Analysis ${a.id} of ${a.component ?? 'a profile'} (${a.status}, ${a.at.slice(0, 19)}): ${a.findings} finding(s)`,
+      headers: ['#', 'priority', 'category', 'finding', 'ms/request', 'where'],
+      rows: a.top.map((f) => [f.rank, f.priority, f.category, f.title, f.impact_ms, f.location]),
+    });
+  }
+  if (data.outcomes.length) {
+    sections.push({
+      title: 'Optimization outcomes recorded',
+      headers: ['at', 'technique', 'improvement', 'verdict', 'bottleneck', 'source'],
+      rows: data.outcomes.map((o) => [o.at.slice(0, 19), o.technique, o.improvement === null ? null : `${signed(Math.round(o.improvement * 1000) / 10)}%`, o.verdict, o.bottleneck, o.source]),
+    });
+  }
+  if (data.tool_calls.by_tool.length) {
+    sections.push({ title: 'Tool calls', headers: ['tool', 'calls', 'failures', 'mean ms', 'max ms'], rows: data.tool_calls.by_tool.map((t) => [t.tool, t.calls, t.failures, t.mean_ms, t.max_ms]) });
+  }
+  return sections;
+}

@@ -1,21 +1,13 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCpuProfile, type CpuProfile } from '../../src/profile/cpuprofile.js';
 import { renderFlameGraph } from '../../src/report/flamegraph.js';
-import { ensureChromium } from '../helpers/chromium.js';
+import { ensureChromium, openInChromium } from '../helpers/chromium.js';
 import { REPO_ROOT } from '../helpers/mcp.js';
-import { tempDir } from '../helpers/temp.js';
 
-const BROWSER_TIMEOUT_MS = 60_000;
-
-let chromium: string;
 let profile: CpuProfile;
 beforeAll(async () => {
-  chromium = ensureChromium();
+  ensureChromium();
   // Recorded once: on a second run V8 inlines the warm hot loop into its caller, whose frame then
   // carries the time instead.
   profile = await recordProfile();
@@ -44,59 +36,8 @@ async function recordProfile(): Promise<CpuProfile> {
   }
 }
 
-/**
- * Opens the page from file:// in headless Chromium and returns the DOM after its scripts ran.
- * Chromium runs in a process group of its own, so a hang is ended with every helper process it
- * started (zygote, renderer), by that group's id.
- */
 async function dumpDom(html: string): Promise<string> {
-  const dir = tempDir('perfsop-flamegraph-');
-  const file = join(dir, 'flamegraph.html');
-  writeFileSync(file, html);
-  const child = spawn(
-    chromium,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--user-data-dir=${join(dir, 'chromium-profile')}`,
-      '--virtual-time-budget=5000',
-      '--dump-dom',
-      pathToFileURL(file).href,
-    ],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const killGroup = () => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup();
-  }, BROWSER_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode: number | null) => resolve(exitCode));
-  }).finally(() => {
-    clearTimeout(timer);
-    killGroup(); // helpers that outlived the browser process
-  });
-  if (timedOut) throw new Error(`chromium did not finish within ${BROWSER_TIMEOUT_MS} ms:\n${stderr.slice(-2000)}`);
-  if (code !== 0) throw new Error(`chromium exited with ${code}:\n${stderr.slice(-2000)}`);
-  return stdout;
+  return openInChromium(html, 'dump-dom');
 }
 
 function renderedCount(dom: string): number {

@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AnalysisStore } from '../../src/store/analyses.js';
+import { RunStore } from '../../src/store/runs.js';
+import { openInChromium } from '../helpers/chromium.js';
+import { callError, callOk, connectInMemory, textOf, type Connected } from '../helpers/mcp.js';
+import { countColor, readPng } from '../helpers/png.js';
+
+type Report = {
+  empty: boolean;
+  runs: { total: number; completed: number; failed: number };
+  benchmarks: Array<{ name: string; runs: number; trend_pct: number | null; latest: { run_id: number; p95: number; rps: number } }>;
+  comparisons: Array<{ run_id: number; regressions: number; improvements: number; rows: Array<{ metric: string; verdict: string; ci95: [number, number] | null }> }>;
+  analyses: Array<{ id: number; top: Array<{ title: string; location: string | null }> }>;
+  tool_calls: { tasks_executed: number; success_rate: number; avg_execution_time: number; by_tool: Array<{ tool: string; calls: number; failures: number }> };
+  html?: { path: string; uri: string };
+};
+
+let connected: Connected | undefined;
+afterEach(async () => {
+  await connected?.close();
+  connected = undefined;
+});
+
+const stats = (p95: number) => ({ p50: p95 / 2, p90: p95 * 0.9, p95, p99: p95 * 1.5, mean: p95 / 2, stddev: 1, min: 1, max: p95 * 2 });
+
+/** Stores what a day of work leaves behind: three runs of `api` getting faster, a regression of `db`, an analysis. */
+function seed(app: Connected['app']): { runs: number[]; analysis: number } {
+  const runs = new RunStore(app.db);
+  const ids: number[] = [];
+  for (const [label, p95, rps] of [['before', 100, 200], ['step', 80, 250], ['after', 60, 330]] as const) {
+    const id = runs.createRun({ label, params: {}, host: {} });
+    runs.addBenchmark(id, { name: 'api', type: 'http', target: 'http://127.0.0.1:1/', stats: stats(p95), rps, throughputBps: null, requests: rps * 10, errors: 0, timeouts: 0, non2xx: 0, durationS: 10, iterations: null, histogram: null, thresholds: [], notes: [], extra: null }, []);
+    runs.finishRun(id, 'completed');
+    ids.push(id);
+  }
+  const failed = runs.createRun({ params: {}, host: {} });
+  runs.finishRun(failed, 'failed', 'target down');
+  runs.addComparisons(ids[2]!, ids[0]!, [
+    { benchmark: 'api', metric: 'p95', baseline: 100, current: 60, changePct: -40, ciLow: -45, ciHigh: -35, verdict: 'improved' },
+    { benchmark: 'api', metric: 'rps', baseline: 200, current: 330, changePct: 65, ciLow: 60, ciHigh: 70, verdict: 'improved' },
+  ]);
+  runs.addComparisons(ids[1]!, ids[0]!, [{ benchmark: 'db', metric: 'p95', baseline: 10, current: 14, changePct: 40, ciLow: 30, ciHigh: 50, verdict: 'regressed' }]);
+  const analyses = new AnalysisStore(app.db);
+  const analysis = analyses.create('checkout-service', {});
+  analyses.complete(analysis, {}, [
+    { kind: 'n-plus-one', title: 'N+1 query: SELECT stock FROM inventory WHERE sku = ?', category: 'db', priority: 'critical', impact: { ms_per_request: 12.5, share: 0.5, basis: 'db time' }, location: { function: 'validateInventory', file: 'src/inventory.js', line: 14 }, evidence: {}, fix: 'batch' },
+    { kind: 'hot-function', title: 'calculateTax is hot', category: 'cpu', priority: 'high', impact: { ms_per_request: 6, share: 0.2, basis: 'cpu' }, evidence: {}, fix: 'cache' },
+  ]);
+  return { runs: ids, analysis };
+}
+
+describe('performance_report', () => {
+  it('reports the stored runs, trends, comparisons (regressions first), analyses and the tool-call log', async () => {
+    connected = await connectInMemory();
+    const { runs, analysis } = seed(connected.app);
+    await callOk(connected.client, 'memory_usage', { action: 'store', key: 'k', value: 'v' });
+    await callError(connected.client, 'memory_usage', { action: 'retrieve' });
+    const result = await connected.client.callTool({ name: 'performance_report', arguments: { format: 'summary' } });
+    const report = result.structuredContent as Report;
+    expect(report.runs).toMatchObject({ total: 4, completed: 3, failed: 1 });
+    expect(report.benchmarks).toMatchObject([{ name: 'api', runs: 3, trend_pct: -40, latest: { run_id: runs[2], p95: 60, rps: 330 } }]);
+    expect(report.comparisons.map((c) => [c.run_id, c.regressions, c.improvements])).toEqual([[runs[1], 1, 0], [runs[2], 0, 2]]);
+    expect(report.comparisons[1]!.rows[0]!.ci95).toEqual([-45, -35]);
+    expect(report.analyses).toMatchObject([{ id: analysis, top: [{ location: 'validateInventory (src/inventory.js:14)' }, { title: 'calculateTax is hot' }] }]);
+    expect(report.tool_calls).toMatchObject({ tasks_executed: 2, success_rate: 0.5, by_tool: [{ tool: 'memory_usage', calls: 2, failures: 1 }] });
+    expect(report.tool_calls.avg_execution_time).toBeGreaterThan(0);
+
+    const text = textOf(result as Parameters<typeof textOf>[0]);
+    const lines = text.split('\n');
+    expect(lines.findIndex((l) => l.startsWith('REGRESSION'))).toBeLessThan(lines.findIndex((l) => l.startsWith('- api')));
+    expect(text).toContain('- api: p50 30 ms, p95 60 ms, p99 90 ms, 330 req/s (run 3, after), p95 -40% over 3 runs.');
+    expect(text).toContain('Tool calls: 2 executed, success rate 50%');
+    // About 300 tokens: a token is ~4 characters of English.
+    expect(text.length).toBeLessThan(1600);
+  });
+
+  it('adds tables in detailed and markdown, and the whole data in json', async () => {
+    connected = await connectInMemory();
+    seed(connected.app);
+    const detailed = textOf((await connected.client.callTool({ name: 'performance_report', arguments: { format: 'detailed', timeframe: '24h' } })) as Parameters<typeof textOf>[0]);
+    expect(detailed).toContain('#### api (http), 3 run(s)');
+    expect(detailed).toMatch(/\| 3 \| after \| [\d-]+T[\d:]+ \| 30 \| 60 \| 90 \| 330 \|/);
+    expect(detailed).toContain('| db | p95 | 10 | 14 | +40 | +30 to +50 | regressed |');
+    const markdown = textOf((await connected.client.callTool({ name: 'performance_report', arguments: { format: 'markdown' } })) as Parameters<typeof textOf>[0]);
+    expect(markdown).toContain('#### api (http), 3 run(s)');
+    const json = (await callOk(connected.client, 'performance_report', { format: 'json' })) as unknown as Report;
+    expect(json.benchmarks[0]!.runs).toBe(3);
+  });
+
+  it('says when nothing was stored in the timeframe, and which tool to run first', async () => {
+    connected = await connectInMemory();
+    const result = (await callOk(connected.client, 'performance_report', { timeframe: '7d' })) as unknown as Report;
+    expect(result.empty).toBe(true);
+    const text = textOf((await connected.client.callTool({ name: 'performance_report', arguments: {} })) as Parameters<typeof textOf>[0]);
+    expect(text).toMatch(/Nothing measured in last 24h/);
+    expect(text).toContain('Start with `benchmark_run`');
+    expect(await callError(connected.client, 'performance_report', { timeframe: 'yesterday' })).toMatch(/timeframe/);
+  });
+
+  it('writes a self-contained HTML report whose charts draw in headless Chromium', { timeout: 120_000 }, async () => {
+    connected = await connectInMemory();
+    seed(connected.app);
+    const report = (await callOk(connected.client, 'performance_report', { format: 'html' })) as unknown as Report;
+    const html = readFileSync(report.html!.path, 'utf8');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // nothing to fetch, nothing to run: it works offline
+    const read = await connected.client.readResource({ uri: report.html!.uri });
+    expect((read.contents[0] as { text: string }).text).toBe(html);
+    const listed = await connected.client.listResources();
+    expect(listed.resources.map((r) => r.uri)).toContain(report.html!.uri);
+
+    const image = readPng(await openInChromium(html, 'screenshot'));
+    // Each chart's own color drew: the latency lines (p50 blue), before/after bars (red, green).
+    for (const color of ['#2563eb', '#dc2626', '#16a34a']) expect(countColor(image, color), color).toBeGreaterThan(200);
+    expect(existsSync(report.html!.path)).toBe(true);
+  });
+});
