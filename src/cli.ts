@@ -13,6 +13,7 @@ Usage:
   perfsop call <tool> ['<json>']   run one tool in-process and print its text result
                                    (--json prints structuredContent; exit 1 when the tool reports an error)
   perfsop tools                    list the tools
+  perfsop demo [--db FILE]         run SOP-008 on the bundled checkout service through a real MCP client
   perfsop mcp-config               print an mcpServers entry with absolute paths (Claude Desktop)
 
 Options:
@@ -54,6 +55,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'call') {
     const { callTool } = await import('./commands/call.js');
     return callTool(app, rest, { json: values.json ?? false });
+  }
+  if (command === 'demo') {
+    app.close();
+    const { runDemo } = await import('./commands/demo.js');
+    return runDemo(values.db ? { dbPath: values.db } : {});
   }
   if (command === 'tools') {
     const { TOOLS } = await import('../tools/index.js');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatFigure } from '../src/format.js';
 import { LoadSchema, RequestSchema, ThresholdsSchema } from '../src/config.js';
 import { runBenchmarks, type BenchmarkRunResult } from '../src/load/benchmark-run.js';
 import type { BenchmarkOutcome } from '../src/load/execute.js';
@@ -185,7 +186,7 @@ function render(result: BenchmarkRunResult, response: ToolResponse): void {
     if (result.comparison.length > 0) {
       response.table(
         ['benchmark', 'metric', 'baseline', 'current', 'change', '95% CI', 'verdict'],
-        result.comparison.map((c) => [c.name, c.metric, figure(c.baseline), figure(c.current), signed(c.change_pct), c.ci95 ? `${signed(c.ci95[0])} to ${signed(c.ci95[1])}` : '-', c.verdict]),
+        result.comparison.map((c) => [c.name, c.metric, formatFigure(c.baseline), formatFigure(c.current), signed(c.change_pct), c.ci95 ? `${signed(c.ci95[0])} to ${signed(c.ci95[1])}` : '-', c.verdict]),
       );
     }
   }
@@ -194,7 +195,7 @@ function render(result: BenchmarkRunResult, response: ToolResponse): void {
     response.line(
       '',
       failed.length === 0 ? `All ${result.thresholds.length} threshold(s) passed:` : `**${failed.length} of ${result.thresholds.length} threshold(s) FAILED:**`,
-      ...result.thresholds.map((t) => `- ${t.passed ? 'pass' : 'FAIL'}: ${t.benchmark} ${t.name} ${figure(t.actual)} (limit ${t.limit})`),
+      ...result.thresholds.map((t) => `- ${t.passed ? 'pass' : 'FAIL'}: ${t.benchmark} ${t.name} ${formatFigure(t.actual)} (limit ${t.limit})`),
     );
   }
   if (result.outcomes.length) {
@@ -217,19 +218,14 @@ function benchmarkLine(b: BenchmarkOutcome): string {
   const r = b.record;
   if (b.type === 'http') {
     return (
-      `**${b.name}** (http, ${figure(r.durationS)} s): p50 ${figure(s.p50)} ${u} · p95 ${figure(s.p95)} ${u} · p99 ${figure(s.p99)} ${u} · ` +
+      `**${b.name}** (http, ${formatFigure(r.durationS)} s): p50 ${formatFigure(s.p50)} ${u} · p95 ${formatFigure(s.p95)} ${u} · p99 ${formatFigure(s.p99)} ${u} · ` +
       `${Math.round(r.rps ?? 0).toLocaleString('en-US')} req/s · ${r.requests ?? 0} requests · ${r.errors ?? 0} errors · ${r.non2xx ?? 0} non-2xx`
     );
   }
   const what = b.type === 'command' ? `${r.iterations} runs` : `${r.iterations} rounds, per call`;
-  return `**${b.name}** (${b.type}, ${what}): mean ${figure(s.mean)} ${u} ± ${figure(s.stddev)} · p50 ${figure(s.p50)} ${u} · p95 ${figure(s.p95)} ${u} · min ${figure(s.min)} · max ${figure(s.max)} ${u}`;
+  return `**${b.name}** (${b.type}, ${what}): mean ${formatFigure(s.mean)} ${u} ± ${formatFigure(s.stddev)} · p50 ${formatFigure(s.p50)} ${u} · p95 ${formatFigure(s.p95)} ${u} · min ${formatFigure(s.min)} · max ${formatFigure(s.max)} ${u}`;
 }
 
-function figure(value: number | null): string {
-  if (value === null || !Number.isFinite(value)) return '-';
-  const abs = Math.abs(value);
-  return abs >= 1000 ? Math.round(value).toLocaleString('en-US') : abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
-}
 
 function signed(value: number | null): string {
   if (value === null || !Number.isFinite(value)) return '-';
@@ -246,7 +242,7 @@ function renderCapacity(b: BenchmarkOutcome, response: ToolResponse): void {
   response.line('', `Capacity of ${b.name}: ${headline}. Unconstrained: ${Math.round(c.unconstrained_rps).toLocaleString('en-US')} req/s.`);
   response.table(
     ['offered req/s', 'achieved req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'held'],
-    c.steps.map((s) => [s.offered_rps, Math.round(s.achieved_rps), figure(s.p50), figure(s.p95), figure(s.p99), `${(s.error_rate * 100).toFixed(1)}%`, s.passed ? 'yes' : 'no']),
+    c.steps.map((s) => [s.offered_rps, Math.round(s.achieved_rps), formatFigure(s.p50), formatFigure(s.p95), formatFigure(s.p99), `${(s.error_rate * 100).toFixed(1)}%`, s.passed ? 'yes' : 'no']),
   );
   if (c.note) response.note(`${b.name}: ${c.note}`);
 }

@@ -1,3 +1,4 @@
+import { formatFigure as f } from '../format.js';
 import type { ReportData, RunPoint } from './report-data.js';
 
 /**
@@ -48,13 +49,13 @@ export function summaryLines(data: ReportData): string[] {
   }
   if (data.models.length) lines.push(`Models: ${data.models.map((m) => `${m.model_id} (${m.accuracy === null ? 'not validated' : `held-out accuracy ${Math.round(m.accuracy * 1000) / 10}%`}, ${m.examples} examples)`).join(', ')}.`);
   const t = data.tool_calls;
-  if (t.tasks_executed) lines.push(`Tool calls: ${t.tasks_executed} executed, success rate ${Math.round((t.success_rate ?? 0) * 1000) / 10}%, mean ${t.avg_execution_time} ms.`);
+  if (t.tasks_executed) lines.push(`Tool calls: ${t.tasks_executed} executed, success rate ${Math.round((t.success_rate ?? 0) * 1000) / 10}%, mean ${f(t.avg_execution_time)} ms.`);
   return lines;
 }
 
 export function pointText(p: RunPoint, type: string): string {
-  if (type === 'http') return `p50 ${p.p50} ms, p95 ${p.p95} ms, p99 ${p.p99} ms, ${p.rps === null ? '-' : Math.round(p.rps)} req/s (run ${p.run_id}${p.label ? `, ${p.label}` : ''})`;
-  return `mean ${p.mean} ${p.unit}, p95 ${p.p95} ${p.unit} (run ${p.run_id}${p.label ? `, ${p.label}` : ''})`;
+  if (type === 'http') return `p50 ${f(p.p50)} ms, p95 ${f(p.p95)} ms, p99 ${f(p.p99)} ms, ${f(p.rps)} req/s (run ${p.run_id}${p.label ? `, ${p.label}` : ''})`;
+  return `mean ${f(p.mean)} ${p.unit}, p95 ${f(p.p95)} ${p.unit} (run ${p.run_id}${p.label ? `, ${p.label}` : ''})`;
 }
 
 export function signed(x: number | null): string {
@@ -70,7 +71,7 @@ export function detailedSections(data: ReportData): Array<{ title: string; heade
       title: `${b.name} (${b.type}), ${b.runs} run(s)`,
       headers: b.type === 'http' ? ['run', 'label', 'at', 'p50 ms', 'p95 ms', 'p99 ms', 'req/s'] : ['run', 'label', 'at', `mean ${b.latest.unit}`, `p95 ${b.latest.unit}`],
       rows: b.points.map((p) =>
-        b.type === 'http' ? [p.run_id, p.label, p.at.slice(0, 19), p.p50, p.p95, p.p99, p.rps === null ? null : Math.round(p.rps)] : [p.run_id, p.label, p.at.slice(0, 19), p.mean, p.p95],
+        b.type === 'http' ? [p.run_id, p.label, p.at.slice(0, 19), f(p.p50), f(p.p95), f(p.p99), f(p.rps)] : [p.run_id, p.label, p.at.slice(0, 19), f(p.mean), f(p.p95)],
       ),
     });
   }
@@ -78,7 +79,7 @@ export function detailedSections(data: ReportData): Array<{ title: string; heade
     sections.push({
       title: `Run ${c.run_id}${c.label ? ` (${c.label})` : ''} vs baseline ${c.baseline_run_id}${c.baseline_label ? ` (${c.baseline_label})` : ''}: ${c.improvements} improved, ${c.regressions} regressed`,
       headers: ['benchmark', 'metric', 'baseline', 'current', 'change %', '95% CI %', 'verdict'],
-      rows: c.rows.map((r) => [r.benchmark, r.metric, r.baseline, r.current, signed(r.change_pct), r.ci95 ? `${signed(r.ci95[0])} to ${signed(r.ci95[1])}` : '-', r.verdict]),
+      rows: c.rows.map((r) => [r.benchmark, r.metric, f(r.baseline), f(r.current), signed(r.change_pct), r.ci95 ? `${signed(r.ci95[0])} to ${signed(r.ci95[1])}` : '-', r.verdict]),
     });
   }
   for (const a of data.analyses) {

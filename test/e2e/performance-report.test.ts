@@ -69,7 +69,7 @@ describe('performance_report', () => {
     const text = textOf(result as Parameters<typeof textOf>[0]);
     const lines = text.split('\n');
     expect(lines.findIndex((l) => l.startsWith('REGRESSION'))).toBeLessThan(lines.findIndex((l) => l.startsWith('- api')));
-    expect(text).toContain('- api: p50 30 ms, p95 60 ms, p99 90 ms, 330 req/s (run 3, after), p95 -40% over 3 runs.');
+    expect(text).toContain('- api: p50 30.0 ms, p95 60.0 ms, p99 90.0 ms, 330 req/s (run 3, after), p95 -40% over 3 runs.');
     expect(text).toContain('Tool calls: 2 executed, success rate 50%');
     // About 300 tokens: a token is ~4 characters of English.
     expect(text.length).toBeLessThan(1600);
@@ -80,8 +80,8 @@ describe('performance_report', () => {
     seed(connected.app);
     const detailed = textOf((await connected.client.callTool({ name: 'performance_report', arguments: { format: 'detailed', timeframe: '24h' } })) as Parameters<typeof textOf>[0]);
     expect(detailed).toContain('#### api (http), 3 run(s)');
-    expect(detailed).toMatch(/\| 3 \| after \| [\d-]+T[\d:]+ \| 30 \| 60 \| 90 \| 330 \|/);
-    expect(detailed).toContain('| db | p95 | 10 | 14 | +40 | +30 to +50 | regressed |');
+    expect(detailed).toMatch(/\| 3 \| after \| [\d-]+T[\d:]+ \| 30\.0 \| 60\.0 \| 90\.0 \| 330 \|/);
+    expect(detailed).toContain('| db | p95 | 10.0 | 14.0 | +40 | +30 to +50 | regressed |');
     const markdown = textOf((await connected.client.callTool({ name: 'performance_report', arguments: { format: 'markdown' } })) as Parameters<typeof textOf>[0]);
     expect(markdown).toContain('#### api (http), 3 run(s)');
     const json = (await callOk(connected.client, 'performance_report', { format: 'json' })) as unknown as Report;
