@@ -3,7 +3,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { formatFigure } from '../format.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 
@@ -31,12 +31,13 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.out ?? process.stdout;
   const write = (text: string) => out.write(`${text}\n`);
-  const home = mkdtempSync(join(tmpdir(), 'perfsop-demo-'));
-  const dbPath = options.dbPath ?? join(home, 'perfsop.db');
+  // A given database keeps its artifacts beside it (or in PERFSOP_HOME); otherwise all goes in a temp folder.
+  const home = options.dbPath ? (process.env.PERFSOP_HOME ?? dirname(resolve(options.dbPath))) : mkdtempSync(join(tmpdir(), 'perfsop-demo-'));
+  const dbPath = options.dbPath ? resolve(options.dbPath) : join(home, 'perfsop.db');
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [join(PACKAGE_ROOT, 'dist', 'src', 'cli.js'), '--config', join(PACKAGE_ROOT, 'perfsop.config.json'), '--db', dbPath],
-    env: { ...(process.env as Record<string, string>), PERFSOP_HOME: options.dbPath ? (process.env.PERFSOP_HOME ?? home) : home },
+    env: { ...(process.env as Record<string, string>), PERFSOP_HOME: home },
     cwd: PACKAGE_ROOT,
     stderr: 'inherit',
   });
@@ -85,10 +86,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     return 1;
   } finally {
     await client.close().catch(() => undefined);
-    // The HTML report is kept so it can be opened; everything else of a temporary run goes.
-    if (!options.dbPath) {
-      for (const name of ['perfsop.db', 'perfsop.db-wal', 'perfsop.db-shm']) rmSync(join(home, name), { force: true });
-    } else rmSync(home, { recursive: true, force: true });
+    // The HTML report is kept so it can be opened; the temporary database goes.
+    if (!options.dbPath) for (const name of ['perfsop.db', 'perfsop.db-wal', 'perfsop.db-shm']) rmSync(join(home, name), { force: true });
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../app.js';
+import { formatFigure } from '../format.js';
 import { AnalysisStore } from '../store/analyses.js';
 import type { ReportData } from './report-data.js';
 import { detailedSections, summaryLines } from './render-report.js';
@@ -37,7 +38,7 @@ ul{padding-left:18px}
 </style></head><body>
 <h1>perfsop performance report</h1>
 <p>${esc(data.timeframe.label)}: ${esc(data.timeframe.from)} to ${esc(data.timeframe.to)}</p>
-<ul>${summaryLines(data).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+<ul>${summaryLines(data).map((l) => `<li>${esc(l.replace(/^- /, ''))}</li>`).join('')}</ul>
 <h2>Charts</h2><div class="charts">${charts.join('\n') || '<p>Nothing to chart in this timeframe.</p>'}</div>
 <h2>Details</h2>
 ${tables}
@@ -59,7 +60,9 @@ function latencyCharts(data: ReportData): string[] {
 function beforeAfterChart(data: ReportData): string | undefined {
   const comparison = data.comparisons[0];
   if (!comparison) return undefined;
-  const rows = comparison.rows.filter((r) => ['p50', 'p95', 'p99', 'mean'].includes(r.metric) && r.baseline !== null && r.current !== null).slice(0, 6);
+  // One benchmark's latencies, so the bars share a unit and a scale (the first one compared).
+  const benchmark = comparison.rows.find((r) => r.baseline !== null && r.current !== null)?.benchmark;
+  const rows = comparison.rows.filter((r) => r.benchmark === benchmark && ['p50', 'p95', 'p99', 'mean'].includes(r.metric) && r.baseline !== null && r.current !== null).slice(0, 6);
   if (rows.length === 0) return undefined;
   const width = 420;
   const height = 220;
@@ -75,25 +78,27 @@ function beforeAfterChart(data: ReportData): string | undefined {
         `<text x="${x + slot / 2}" y="${height - 14}" font-size="11" text-anchor="middle">${esc(r.metric)}</text>`;
     })
     .join('');
-  const title = `Before (run ${comparison.baseline_run_id}) / after (run ${comparison.run_id})`;
+  const title = `${benchmark}: before (run ${comparison.baseline_run_id}) / after (run ${comparison.run_id}), ms`;
   return svg(title, width, height, `${axes(width, height)}${bars}${legend([['before', COLORS[1]!], ['after', COLORS[2]!]], width)}`);
 }
 
 function findingsChart(data: ReportData): string | undefined {
-  const analysis = data.analyses.find((a) => a.top.some((f) => f.impact_ms !== null));
+  // The analysis with the costliest finding in the window: where the time went before any fix.
+  const topImpact = (a: ReportData['analyses'][number]) => Math.max(0, ...a.top.map((f) => f.impact_ms ?? 0));
+  const analysis = [...data.analyses].sort((a, b) => topImpact(b) - topImpact(a)).find((a) => topImpact(a) > 0);
   if (!analysis) return undefined;
   const rows = analysis.top.filter((f) => f.impact_ms !== null);
-  const width = 520;
+  const width = 560;
   const height = 40 + rows.length * 34;
   const max = Math.max(...rows.map((f) => f.impact_ms!)) || 1;
   const bars = rows
     .map((f, i) => {
-      const w = ((width - 200) * f.impact_ms!) / max;
+      const w = ((width - 260) * f.impact_ms!) / max;
       const y = 30 + i * 34;
-      return `<text x="6" y="${y + 14}" font-size="11">${esc(short(f.title, 30))}</text><rect x="190" y="${y}" width="${Math.max(1, w)}" height="20" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${f.title}: ${f.impact_ms} ms/request`)}</title></rect><text x="${194 + w}" y="${y + 14}" font-size="11">${f.impact_ms} ms</text>`;
+      return `<text x="6" y="${y + 14}" font-size="11">${esc(short(f.title, 32))}</text><rect x="190" y="${y}" width="${Math.max(1, w)}" height="20" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${f.title}: ${f.impact_ms} ms/request`)}</title></rect><text x="${194 + w}" y="${y + 14}" font-size="11">${formatFigure(f.impact_ms)} ms</text>`;
     })
     .join('');
-  return svg(`Analysis ${analysis.id}: top findings by ms per request`, width, height, bars);
+  return svg(`Analysis ${analysis.id} (${analysis.component ?? 'profile'}): top findings, ms per request`, width, height, bars);
 }
 
 function lineChart(title: string, labels: string[], series: Array<{ name: string; color: string; values: Array<number | null> }>): string {
