@@ -4,6 +4,9 @@ import { log } from './log.js';
 import { artifactsDir, databasePath } from './paths.js';
 import { openDatabase, type Db } from './store/db.js';
 import { MemoryStore } from './store/memory.js';
+import { TokenStore } from './store/tokens.js';
+import { TokenAccounting } from './tokens/accounting.js';
+import { Pricing } from './tokens/pricing.js';
 
 export interface AppOptions {
   configPath?: string;
@@ -11,6 +14,8 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** The clock TTLs are measured against; tests pass a controllable one. */
   now?: () => number;
+  /** Bytes to read before token ingestion uses worker threads (tests lower it to exercise them). */
+  tokenWorkerMinBytes?: number;
 }
 
 /**
@@ -22,13 +27,18 @@ export class App {
   readonly artifactsDir: string;
   private database: Db | undefined;
   private memoryStore: MemoryStore | undefined;
+  private tokenAccounting: TokenAccounting | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly tokenWorkerMinBytes: number | undefined;
   private readonly loaded: { config: Config } | { problem: unknown };
 
   constructor(options: AppOptions = {}) {
     const env = options.env ?? process.env;
+    this.env = env;
     this.now = options.now ?? Date.now;
+    this.tokenWorkerMinBytes = options.tokenWorkerMinBytes;
     // A broken config file must not take the server down: tools/list still answers, and every
     // tool that needs the config says exactly what is wrong with it.
     try {
@@ -64,11 +74,23 @@ export class App {
     return this.memoryStore;
   }
 
+  /** Token accounting; transcripts are found through this app's environment (CLAUDE_CONFIG_DIR, HOME). */
+  get tokens(): TokenAccounting {
+    this.tokenAccounting ??= new TokenAccounting(new TokenStore(this.db), {
+      env: this.env,
+      now: this.now,
+      pricing: () => new Pricing(this.config.tokens.pricing),
+      workerMinBytes: this.tokenWorkerMinBytes,
+    });
+    return this.tokenAccounting;
+  }
+
   close(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.memoryStore?.close();
     this.memoryStore = undefined;
+    this.tokenAccounting = undefined;
     this.database?.close();
     this.database = undefined;
   }

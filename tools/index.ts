@@ -2,6 +2,7 @@ import type { ToolDefinition } from '../src/tooling/define-tool.js';
 import { benchmarkRun } from './benchmark-run.js';
 import { bottleneckAnalyze } from './bottleneck-analyze.js';
 import { memoryUsage } from './memory-usage.js';
+import { tokenUsage } from './token-usage.js';
 
 /** Every tool perfsop serves, in the order `tools/list` shows them. */
-export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze];
+export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze, tokenUsage];
