@@ -24,8 +24,8 @@ export function estimateTokens(text: string): TokenEstimate {
     if (cjk) tokens += 1;
     else if (ascii) {
       words++;
-      // Vocabularies hold most English words whole; rarer long ones split about every six letters.
-      tokens += 1 + Math.floor((ascii.length - 1) / 6);
+      // Vocabularies hold most English words whole; longer, rarer ones split about every eight letters.
+      tokens += 1 + Math.floor((ascii.length - 1) / 8);
     } else if (letters) {
       words++;
       // Accented and non-Latin scripts get far fewer merges in English-heavy vocabularies.

@@ -89,7 +89,8 @@ export function recommend(report: UsageReport): Recommendation[] {
   return out.sort((a, b) => b.impact_usd - a.impact_usd);
 }
 
+/** Dollars to the cent; sub-cent amounts (one short request) to the millionth, so they do not read as $0.00. */
 export function usd(value: number): string {
-  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4)}`;
+  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(6).replace(/0+$/, '')}`;
   return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
