@@ -147,7 +147,7 @@ export interface IngestOptions {
 export async function ingestTranscripts(store: TokenStore, ledger: Ledger, options: IngestOptions): Promise<IngestResult> {
   const { dirs, looked } = claudeDirs(options.env);
   const present = listTranscripts(dirs);
-  let states = new Map(store.files().map((state) => [state.path, state]));
+  let states = statesByPath(store);
   const plan = present.map((file) => planRead(file, states.get(file.path))).filter((read): read is PlannedRead => read !== null);
   const { outcomes, workers } = await scanAll(
     plan.map((read) => read.task),
@@ -174,7 +174,7 @@ export async function ingestTranscripts(store: TokenStore, ledger: Ledger, optio
         ledger.version,
         () => {
           ledger.load(store);
-          states = new Map(store.files().map((state) => [state.path, state]));
+          states = statesByPath(store);
         },
         (writer) => plan.forEach((read, i) => applyRead(read, outcomes[i]!, states.get(read.file.path), writer, ledger, result)),
       );
@@ -184,10 +184,14 @@ export async function ingestTranscripts(store: TokenStore, ledger: Ledger, optio
       ledger.invalidate();
       throw error;
     }
-    states = new Map(store.files().map((state) => [state.path, state]));
+    states = statesByPath(store);
   }
   for (const state of states.values()) result.malformedTotal += state.malformed;
   return result;
+}
+
+function statesByPath(store: TokenStore): Map<string, FileState> {
+  return new Map(store.files().map((state) => [state.path, state]));
 }
 
 function planRead(file: TranscriptFile, state: FileState | undefined): PlannedRead | null {
