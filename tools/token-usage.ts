@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { InputError } from '../src/errors.js';
-import { formatBytes } from '../src/format.js';
+import { formatBytes, formatInteger as fmt, formatUsd as usd } from '../src/format.js';
 import type { ReportResult, TokenAccounting } from '../src/tokens/accounting.js';
 import { COUNT_METHOD } from '../src/tokens/count.js';
-import { usd } from '../src/tokens/recommend.js';
 import { UsageSchema, normalizeUsage } from '../src/tokens/recorded.js';
 import { COST_MODES, GROUP_BY, type Group, type Usage } from '../src/tokens/report.js';
 import { defineTool } from '../src/tooling/define-tool.js';
@@ -175,7 +174,7 @@ function record(args: Args, response: ToolResponse, tokens: TokenAccounting): Ou
   const recorded = result.added + result.updated;
   response.line(
     `Recorded ${recorded} call(s) (${result.added} new, ${result.updated} replacing a copy with fewer tokens${result.duplicates ? `, ${result.duplicates} already stored` : ''}): ` +
-      `${result.tokens.toLocaleString('en-US')} tokens, ${usd(result.cost)}.`,
+      `${fmt(result.tokens)} tokens, ${usd(result.cost)}.`,
   );
   if (result.unpriced.length > 0) response.note(`no price for ${result.unpriced.map(inline).join(', ')}: counted at $0 (add it under tokens.pricing in perfsop.config.json)`);
   return { success: true, action: 'record', recorded, duplicates: result.duplicates, tokens: result.tokens, cost_usd: result.cost };
@@ -186,7 +185,7 @@ function count(args: Args, response: ToolResponse, tokens: TokenAccounting): Out
   const estimate = tokens.estimate(args.text, args.model);
   const cost = estimate.price ? estimate.tokens * estimate.price.input.base : undefined;
   response.line(
-    `About ${estimate.tokens.toLocaleString('en-US')} tokens (approximate) in ${estimate.characters.toLocaleString('en-US')} characters` +
+    `About ${fmt(estimate.tokens)} tokens (approximate) in ${fmt(estimate.characters)} characters` +
       `${cost === undefined ? '' : `; as ${args.model} input: ${usd(cost)}`}.`,
   );
   response.note(COUNT_METHOD);
@@ -236,7 +235,7 @@ function report(args: Args, result: ReportResult, response: ToolResponse): Outpu
     if (ingest.dirs.length === 0) notes.push(`no Claude Code transcripts found (looked in ${ingest.looked.join(', ')}; set CLAUDE_CONFIG_DIR to the folder holding projects/)`);
   } else {
     response.line(
-      `**${t.requests.toLocaleString('en-US')} requests, ${t.tokens.toLocaleString('en-US')} tokens, ${usd(t.cost)}** (cost mode ${costMode})`,
+      `**${fmt(t.requests)} requests, ${fmt(t.tokens)} tokens, ${usd(t.cost)}** (cost mode ${costMode})`,
       '',
     );
     response.table(
@@ -314,8 +313,4 @@ function report(args: Args, result: ReportResult, response: ToolResponse): Outpu
 function blockLabel(g: Group): string {
   if (!g.block) return g.key;
   return `${g.key.slice(0, 16).replace('T', ' ')}${g.block.active ? ' (active)' : ''}`;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }

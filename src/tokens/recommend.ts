@@ -1,3 +1,4 @@
+import { formatInteger, formatUsd as usd } from '../format.js';
 import { OVERSIZED_PROMPT_TOKENS, SMALL_TASK_ALTERNATIVE, SMALL_TASK_OUTPUT_TOKENS, type UsageReport } from './report.js';
 
 /**
@@ -80,17 +81,11 @@ export function recommend(report: UsageReport): Recommendation[] {
     out.push({
       kind: 'low_cache_hit',
       title: 'Low cache hit ratio',
-      figure: `${pct(totals.cacheRead, prompt)} of ${prompt.toLocaleString('en-US')} prompt tokens were cache reads (threshold ${LOW_CACHE_HIT_RATIO * 100}%); uncached input and cache writes cost ${usd(signals.uncachedPromptCost)}`,
+      figure: `${pct(totals.cacheRead, prompt)} of ${formatInteger(prompt)} prompt tokens were cache reads (threshold ${LOW_CACHE_HIT_RATIO * 100}%); uncached input and cache writes cost ${usd(signals.uncachedPromptCost)}`,
       action: 'Keep the stable part of prompts (system prompt, tool definitions, long documents) first and byte-identical between calls so it is cached, and avoid editing early context.',
       impact_usd: signals.uncachedPromptCost,
       savings_usd: null,
     });
   }
   return out.sort((a, b) => b.impact_usd - a.impact_usd);
-}
-
-/** Dollars to the cent; sub-cent amounts (one short request) to the millionth, so they do not read as $0.00. */
-export function usd(value: number): string {
-  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(6).replace(/0+$/, '')}`;
-  return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
