@@ -5,6 +5,9 @@ import { artifactsDir, databasePath } from './paths.js';
 import { openDatabase, type Db } from './store/db.js';
 import { MemoryStore } from './store/memory.js';
 import { ToolCallLog } from './store/tool-calls.js';
+import { TokenStore } from './store/tokens.js';
+import { TokenAccounting } from './tokens/accounting.js';
+import { Pricing } from './tokens/pricing.js';
 
 export interface AppOptions {
   configPath?: string;
@@ -12,6 +15,8 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   /** The clock TTLs are measured against; tests pass a controllable one. */
   now?: () => number;
+  /** Bytes to read before token ingestion uses worker threads (tests lower it to exercise them). */
+  tokenWorkerMinBytes?: number;
 }
 
 /**
@@ -23,15 +28,20 @@ export class App {
   readonly artifactsDir: string;
   private database: Db | undefined;
   private memoryStore: MemoryStore | undefined;
+  private tokenAccounting: TokenAccounting | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly tokenWorkerMinBytes: number | undefined;
   private readonly loaded: { config: Config } | { problem: unknown };
   /** Every tool call served, for performance_report; written in batches. */
   readonly toolCalls = new ToolCallLog(() => this.db);
 
   constructor(options: AppOptions = {}) {
     const env = options.env ?? process.env;
+    this.env = env;
     this.now = options.now ?? Date.now;
+    this.tokenWorkerMinBytes = options.tokenWorkerMinBytes;
     // A broken config file must not take the server down: tools/list still answers, and every
     // tool that needs the config says exactly what is wrong with it.
     try {
@@ -67,12 +77,24 @@ export class App {
     return this.memoryStore;
   }
 
+  /** Token accounting; transcripts are found through this app's environment (CLAUDE_CONFIG_DIR, HOME). */
+  get tokens(): TokenAccounting {
+    this.tokenAccounting ??= new TokenAccounting(new TokenStore(this.db), {
+      env: this.env,
+      now: this.now,
+      pricing: () => new Pricing(this.config.tokens.pricing),
+      workerMinBytes: this.tokenWorkerMinBytes,
+    });
+    return this.tokenAccounting;
+  }
+
   close(): void {
     this.toolCalls.flush();
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.memoryStore?.close();
     this.memoryStore = undefined;
+    this.tokenAccounting = undefined;
     this.database?.close();
     this.database = undefined;
   }

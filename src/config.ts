@@ -25,6 +25,39 @@ const PolicyConfig = z
   })
   .strict();
 
+/**
+ * A model's prices with the field names of LiteLLM's model_prices_and_context_window.json (USD per
+ * token), so an entry can be pasted from that file. A model perfsop ships a price for keeps the
+ * fields not given here.
+ */
+export const ModelPriceSchema = z
+  .object({
+    input_cost_per_token: z.number().min(0).optional(),
+    output_cost_per_token: z.number().min(0).optional(),
+    cache_creation_input_token_cost: z.number().min(0).optional(),
+    cache_creation_input_token_cost_above_1hr: z.number().min(0).optional(),
+    cache_read_input_token_cost: z.number().min(0).optional(),
+    input_cost_per_token_above_200k_tokens: z.number().min(0).optional(),
+    output_cost_per_token_above_200k_tokens: z.number().min(0).optional(),
+    cache_creation_input_token_cost_above_200k_tokens: z.number().min(0).optional(),
+    cache_creation_input_token_cost_above_1hr_above_200k_tokens: z.number().min(0).optional(),
+    cache_read_input_token_cost_above_200k_tokens: z.number().min(0).optional(),
+    // Informational fields of the LiteLLM file, accepted so entries can be copied unchanged.
+    litellm_provider: z.string().optional(),
+    mode: z.string().optional(),
+    max_tokens: z.number().optional(),
+    max_input_tokens: z.number().optional(),
+    max_output_tokens: z.number().optional(),
+  })
+  .strict();
+
+const TokensConfig = z
+  .object({
+    /** Per-model price overrides, keyed by the model name as transcripts and recorded usage give it. */
+    pricing: z.record(z.string().min(1), ModelPriceSchema).default({}),
+  })
+  .strict();
+
 const Body = z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]);
 const Headers = z.record(z.string(), z.string());
 
@@ -119,6 +152,7 @@ export const ConfigSchema = z
     suites: z.record(z.string(), SuiteSchema).default({}),
     policy: PolicyConfig.prefault({}),
     memory: MemoryConfig.prefault({}),
+    tokens: TokensConfig.prefault({}),
   })
   .strict();
 
@@ -128,6 +162,7 @@ export type SuiteConfig = z.infer<typeof SuiteSchema>;
 export type LoadConfig = z.infer<typeof LoadSchema>;
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 export type PolicyConfig = z.infer<typeof PolicyConfig>;
+export type ModelPriceConfig = z.infer<typeof ModelPriceSchema>;
 
 /** `path` is the file read, if any; `baseDir` is what relative paths in it are relative to. */
 export type Config = z.infer<typeof ConfigSchema> & { path: string | undefined; baseDir: string };

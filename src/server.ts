@@ -21,7 +21,7 @@ import { toolSchemas } from './tooling/json-schema.js';
 import { runTool } from './tooling/run-tool.js';
 import { VERSION } from './version.js';
 
-const INSTRUCTIONS = `perfsop measures; it never invents a number. memory_usage is a key/value memory shared by every perfsop process on the same database: store results under descriptive keys (e.g. "swarm/perf-analyzer/checkout-bottlenecks") and search or retrieve them later.`;
+const INSTRUCTIONS = `perfsop measures; it never invents a number. memory_usage is a key/value memory shared by every perfsop process on the same database: store results under descriptive keys (e.g. "swarm/perf-analyzer/checkout-bottlenecks") and search or retrieve them later. token_usage accounts tokens and cost from Claude Code transcripts and from usage agents record with it (action "record").`;
 
 let listing: Tool[] | undefined;
 

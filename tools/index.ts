@@ -5,6 +5,7 @@ import { memoryUsage } from './memory-usage.js';
 import { neuralPredict } from './neural-predict.js';
 import { neuralTrain } from './neural-train.js';
 import { performanceReport } from './performance-report.js';
+import { tokenUsage } from './token-usage.js';
 
 /** Every tool perfsop serves, in the order `tools/list` shows them. */
-export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze, performanceReport, neuralTrain, neuralPredict];
+export const TOOLS: readonly ToolDefinition[] = [memoryUsage, benchmarkRun, bottleneckAnalyze, performanceReport, tokenUsage, neuralTrain, neuralPredict];

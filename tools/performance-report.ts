@@ -57,6 +57,19 @@ const output = z.object({
   ),
   outcomes: z.array(z.object({ at: z.string(), source: z.string(), technique: z.string().nullable(), improvement: z.number().nullable(), verdict: z.string().nullable(), bottleneck: z.string().nullable(), component: z.string().nullable() })),
   models: z.array(z.object({ model_id: z.string(), pattern_type: z.string(), version: z.number().int(), at: z.string(), accuracy: z.number().nullable(), examples: z.number().int() })),
+  tokens: z
+    .object({
+      requests: z.number().int(),
+      input: z.number(),
+      output: z.number(),
+      cache_creation: z.number(),
+      cache_read: z.number(),
+      total: z.number(),
+      cost_usd: z.number(),
+      cache_hit_ratio: z.number().nullable(),
+    })
+    .nullable()
+    .describe('LLM token usage in the timeframe (Claude Code transcripts and recorded usage)'),
   tool_calls: z.object({
     tasks_executed: z.number().int(),
     success_rate: z.number().nullable(),
@@ -70,17 +83,20 @@ export const performanceReport = defineTool({
   name: 'performance_report',
   title: 'Performance report',
   description:
-    'Reports from what perfsop stored in a timeframe: benchmark runs with their latest p50/p95/p99 and req/s and the trend across runs, before/after comparisons with verdicts (regressions first), bottleneck analyses with their top findings, optimization outcomes, model status, and the tool-call log (tasks executed, success rate, mean time). ' +
+    'Reports from what perfsop stored in a timeframe: benchmark runs with their latest p50/p95/p99 and req/s and the trend across runs, before/after comparisons with verdicts (regressions first), bottleneck analyses with their top findings, optimization outcomes, model status, LLM token totals, and the tool-call log (tasks executed, success rate, mean time). ' +
     'Formats: summary, detailed, markdown, json, and html (a self-contained file with charts, returned as a resource link).',
   input,
   output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handler(args, response, { app }) {
+  async handler(args, response, { app, signal }) {
     const now = Date.now();
     app.toolCalls.flush(); // this process's calls of the last second, which are still in memory
     const window = resolveTimeframe({ timeframe: args.timeframe }, new Calendar('UTC'), now);
     // `all` is unbounded: clamp to dates a Date can print.
-    const data = gatherReport(app.db, { label: window.label, from: Math.max(0, window.since), to: Math.min(now + 1, window.until) }, args.component);
+    const usage = (await app.tokens.report({ timeframe: args.timeframe, groupBy: 'model', costMode: 'auto' }, signal)).report;
+    const t = usage.totals;
+    const tokens = { requests: t.requests, input: t.input, output: t.output, cache_creation: t.cacheCreation, cache_read: t.cacheRead, total: t.tokens, cost_usd: t.cost, cache_hit_ratio: usage.cacheHitRatio };
+    const data = gatherReport(app.db, { label: window.label, from: Math.max(0, window.since), to: Math.min(now + 1, window.until) }, args.component, tokens);
     const empty = isEmpty(data);
     if (empty) response.line(emptyReport(data));
     else response.line(...summaryLines(data));

@@ -1,4 +1,4 @@
-import { formatFigure as f } from '../format.js';
+import { formatFigure as f, formatInteger as n, formatUsd } from '../format.js';
 import type { ReportData, RunPoint } from './report-data.js';
 
 /**
@@ -8,7 +8,7 @@ import type { ReportData, RunPoint } from './report-data.js';
  */
 
 export function isEmpty(data: ReportData): boolean {
-  return data.runs.total === 0 && data.analyses.length === 0 && data.outcomes.length === 0 && data.comparisons.length === 0;
+  return data.runs.total === 0 && data.analyses.length === 0 && data.outcomes.length === 0 && data.comparisons.length === 0 && !data.tokens?.requests;
 }
 
 export function emptyReport(data: ReportData): string {
@@ -48,6 +48,13 @@ export function summaryLines(data: ReportData): string[] {
     lines.push(`Optimization outcomes recorded: ${data.outcomes.length} (latest: ${shown.join(', ')}).`);
   }
   if (data.models.length) lines.push(`Models: ${data.models.map((m) => `${m.model_id} (${m.accuracy === null ? 'not validated' : `held-out accuracy ${Math.round(m.accuracy * 1000) / 10}%`}, ${m.examples} examples)`).join(', ')}.`);
+  const k = data.tokens;
+  if (k?.requests) {
+    lines.push(
+      `LLM tokens: ${n(k.total)} in ${n(k.requests)} call(s) (input ${n(k.input)}, output ${n(k.output)}, cache writes ${n(k.cache_creation)}, cache reads ${n(k.cache_read)}), ${formatUsd(k.cost_usd)}` +
+        `${k.cache_hit_ratio === null ? '' : `, cache hit ratio ${Math.round(k.cache_hit_ratio * 100)}%`} (token_usage for the breakdown).`,
+    );
+  }
   const t = data.tool_calls;
   if (t.tasks_executed) lines.push(`Tool calls: ${t.tasks_executed} executed, success rate ${Math.round((t.success_rate ?? 0) * 1000) / 10}%, mean ${f(t.avg_execution_time)} ms.`);
   return lines;

@@ -77,6 +77,17 @@ export interface ModelSummary {
   examples: number;
 }
 
+export interface TokenTotals {
+  requests: number;
+  input: number;
+  output: number;
+  cache_creation: number;
+  cache_read: number;
+  total: number;
+  cost_usd: number;
+  cache_hit_ratio: number | null;
+}
+
 export interface ReportData {
   timeframe: { label: string; from: string; to: string };
   runs: { total: number; completed: number; failed: number; cancelled: number };
@@ -85,6 +96,8 @@ export interface ReportData {
   analyses: AnalysisSummary[];
   outcomes: OutcomeSummary[];
   models: ModelSummary[];
+  /** LLM token usage in the window (Claude Code transcripts and recorded usage), from token_usage's ledger. */
+  tokens: TokenTotals | null;
   /** From the log of every tool call perfsop served: the true values of claude-flow's random fields. */
   tool_calls: {
     tasks_executed: number;
@@ -96,7 +109,7 @@ export interface ReportData {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function gatherReport(db: Db, window: { label: string; from: number; to: number }, component?: string): ReportData {
+export function gatherReport(db: Db, window: { label: string; from: number; to: number }, component?: string, tokens: TokenTotals | null = null): ReportData {
   const { from, to } = window;
   const runCounts = db
     .prepare('SELECT status, COUNT(*) AS n FROM runs WHERE started_at BETWEEN ? AND ? GROUP BY status')
@@ -252,6 +265,7 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
     analyses,
     outcomes,
     models,
+    tokens,
     tool_calls: {
       tasks_executed: executed,
       success_rate: executed ? round((executed - failures) / executed, 4) : null,

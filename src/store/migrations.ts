@@ -169,7 +169,61 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // 4 is token usage.
+    version: 4,
+    name: 'token usage',
+    sql: `
+      -- Model, session, project and operation names, stored once; events refer to them by id.
+      CREATE TABLE token_names (
+        id   INTEGER PRIMARY KEY,
+        name TEXT    NOT NULL UNIQUE
+      );
+
+      -- Every transcript file read so far: how far it was read, and its first bytes' hash, so a
+      -- file that grew is read only from read_offset on and a rewritten one is read again whole.
+      CREATE TABLE token_files (
+        id          INTEGER PRIMARY KEY,
+        path        TEXT    NOT NULL UNIQUE,
+        size        INTEGER NOT NULL,
+        mtime_ms    REAL    NOT NULL,
+        read_offset INTEGER NOT NULL,
+        head_len    INTEGER NOT NULL,
+        head_hash   TEXT    NOT NULL,
+        lines       INTEGER NOT NULL DEFAULT 0,
+        malformed   INTEGER NOT NULL DEFAULT 0,
+        read_at     INTEGER NOT NULL
+      );
+
+      -- One row per de-duplicated model call. No index but the primary key: a process loads the
+      -- whole table once and aggregates in memory, and each index would slow the first ingestion
+      -- of a large transcript folder. Name ids are not foreign keys for the same reason; they are
+      -- written in the same transaction as the names.
+      CREATE TABLE token_events (
+        id                       INTEGER PRIMARY KEY,
+        source                   TEXT    NOT NULL CHECK (source IN ('transcript', 'recorded')),
+        file_id                  INTEGER,
+        ts                       INTEGER NOT NULL,
+        dedupe_key               TEXT,
+        model                    INTEGER NOT NULL,
+        session                  INTEGER,
+        project                  INTEGER,
+        operation                INTEGER,
+        input_tokens             INTEGER NOT NULL,
+        output_tokens            INTEGER NOT NULL,
+        cache_creation_tokens    INTEGER NOT NULL,
+        cache_creation_1h_tokens INTEGER NOT NULL,
+        cache_read_tokens        INTEGER NOT NULL,
+        cost_usd                 REAL
+      );
+
+      -- Bumped by every write to the tables above, so a process knows when its in-memory copy is stale.
+      CREATE TABLE token_state (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+      );
+      INSERT INTO token_state (id, version) VALUES (1, 0);
+    `,
+  },
+  {
     version: 5,
     name: 'learning: training examples and models',
     sql: `

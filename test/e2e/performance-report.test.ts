@@ -13,6 +13,7 @@ type Report = {
   comparisons: Array<{ run_id: number; regressions: number; improvements: number; rows: Array<{ metric: string; verdict: string; ci95: [number, number] | null }> }>;
   analyses: Array<{ id: number; top: Array<{ title: string; location: string | null }> }>;
   tool_calls: { tasks_executed: number; success_rate: number; avg_execution_time: number; by_tool: Array<{ tool: string; calls: number; failures: number }> };
+  tokens: { requests: number; input: number; output: number; cache_read: number; total: number } | null;
   html?: { path: string; uri: string };
 };
 
@@ -56,6 +57,7 @@ describe('performance_report', () => {
     const { runs, analysis } = seed(connected.app);
     await callOk(connected.client, 'memory_usage', { action: 'store', key: 'k', value: 'v' });
     await callError(connected.client, 'memory_usage', { action: 'retrieve' });
+    await callOk(connected.client, 'token_usage', { action: 'record', usage: { operation: 'optimization', model: 'claude-sonnet-4-5', input_tokens: 1200, output_tokens: 300, cache_read_input_tokens: 2500 } });
     const result = await connected.client.callTool({ name: 'performance_report', arguments: { format: 'summary' } });
     const report = result.structuredContent as Report;
     expect(report.runs).toMatchObject({ total: 4, completed: 3, failed: 1 });
@@ -63,14 +65,16 @@ describe('performance_report', () => {
     expect(report.comparisons.map((c) => [c.run_id, c.regressions, c.improvements])).toEqual([[runs[1], 1, 0], [runs[2], 0, 2]]);
     expect(report.comparisons[1]!.rows[0]!.ci95).toEqual([-45, -35]);
     expect(report.analyses).toMatchObject([{ id: analysis, top: [{ location: 'validateInventory (src/inventory.js:14)' }, { title: 'calculateTax is hot' }] }]);
-    expect(report.tool_calls).toMatchObject({ tasks_executed: 2, success_rate: 0.5, by_tool: [{ tool: 'memory_usage', calls: 2, failures: 1 }] });
+    expect(report.tool_calls).toMatchObject({ tasks_executed: 3, success_rate: 0.6667, by_tool: [{ tool: 'memory_usage', calls: 2, failures: 1 }, { tool: 'token_usage', calls: 1, failures: 0 }] });
+    expect(report.tokens).toMatchObject({ requests: 1, input: 1200, output: 300, cache_read: 2500, total: 4000 });
     expect(report.tool_calls.avg_execution_time).toBeGreaterThan(0);
 
     const text = textOf(result as Parameters<typeof textOf>[0]);
     const lines = text.split('\n');
     expect(lines.findIndex((l) => l.startsWith('REGRESSION'))).toBeLessThan(lines.findIndex((l) => l.startsWith('- api')));
     expect(text).toContain('- api: p50 30.0 ms, p95 60.0 ms, p99 90.0 ms, 330 req/s (run 3, after), p95 -40% over 3 runs.');
-    expect(text).toContain('Tool calls: 2 executed, success rate 50%');
+    expect(text).toContain('Tool calls: 3 executed, success rate 66.7%');
+    expect(text).toContain('LLM tokens: 4,000 in 1 call(s) (input 1,200, output 300, cache writes 0, cache reads 2,500), $0.0');
     // About 300 tokens: a token is ~4 characters of English.
     expect(text.length).toBeLessThan(1600);
   });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, callOk } from '../helpers/mcp.js';
 import { isRunning, waitForExit } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp.js';
+import { assistant, transcriptPath, writeTranscript } from '../helpers/transcripts.js';
 
 async function connectStdio(dbPath: string): Promise<{ client: Client; pid: number }> {
   const transport = new StdioClientTransport({
@@ -51,8 +52,10 @@ describe('the built CLI over stdio', () => {
   });
 
   it('writes nothing but JSON-RPC messages to stdout, even with debug logging on', async () => {
+    const claude = tempDir();
+    writeTranscript(transcriptPath(claude, '-p', 's'), [assistant({ ts: '2026-03-01T10:00:00Z', id: 'm', requestId: 'r', model: 'claude-sonnet-4-5', input: 10, output: 5 }), 'not json']);
     const child = spawn(process.execPath, [CLI], {
-      env: { ...process.env, PERFSOP_DB: join(tempDir(), 'perfsop.db'), PERFSOP_LOG_LEVEL: 'debug' },
+      env: { ...process.env, PERFSOP_DB: join(tempDir(), 'perfsop.db'), PERFSOP_LOG_LEVEL: 'debug', CLAUDE_CONFIG_DIR: claude },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -66,15 +69,21 @@ describe('the built CLI over stdio', () => {
     send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'memory_usage', arguments: { action: 'store', key: 'k', value: 'v' } } });
     send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'memory_usage', arguments: { action: 'bogus' } } });
-    for (let i = 0; i < 200 && lines.length < 4; i++) await new Promise((r) => setTimeout(r, 25));
+    send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'token_usage', arguments: { timeframe: 'all' } } });
+    send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'token_usage', arguments: { action: 'count', text: 'hello' } } });
+    for (let i = 0; i < 200 && lines.length < 6; i++) await new Promise((r) => setTimeout(r, 25));
     child.stdin.end();
     expect(await waitForExit(child)).toBe(0);
 
-    expect(lines).toHaveLength(4);
-    const messages = lines.map((line) => JSON.parse(line) as { jsonrpc: string; id: number; result?: { isError?: boolean } });
+    expect(lines).toHaveLength(6);
+    // Answers may overtake each other: a report waits for its transcript read, a count does not.
+    const messages = lines
+      .map((line) => JSON.parse(line) as { jsonrpc: string; id: number; result?: { isError?: boolean; structuredContent?: { totals?: object } } })
+      .sort((a, b) => a.id - b.id);
     expect(messages.every((m) => m.jsonrpc === '2.0')).toBe(true);
-    expect(messages.map((m) => m.id)).toEqual([1, 2, 3, 4]);
+    expect(messages.map((m) => m.id)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(messages[3]!.result?.isError).toBe(true);
+    expect(messages[4]!.result?.structuredContent?.totals).toMatchObject({ requests: 1, input_tokens: 10 });
     expect(stderr).toContain('perfsop debug: database open');
   });
 });

@@ -26,7 +26,8 @@ export interface Connected {
 export async function connectInMemory(options: AppOptions = {}): Promise<Connected> {
   // PERFSOP_HOME in a temp folder keeps artifacts (component logs, profiles) out of the real home.
   const home = tempDir();
-  const app = new App({ dbPath: join(home, 'perfsop.db'), configPath: undefined, ...options, env: { PERFSOP_HOME: home, ...options.env } });
+  // CLAUDE_CONFIG_DIR in the temp folder too: token reports must not read this machine's real transcripts.
+  const app = new App({ dbPath: join(home, 'perfsop.db'), configPath: undefined, ...options, env: { PERFSOP_HOME: home, CLAUDE_CONFIG_DIR: join(home, 'claude'), ...options.env } });
   const server = createServer(app);
   const client = new Client({ name: 'perfsop-test', version: '0.0.0' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
