@@ -3,7 +3,7 @@
 // with the MCP Inspector) and reused afterwards. 20.0.24 is pinned because its package brings
 // its native (Rust) binary on this platform; 20.0.26 does not.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,7 +27,12 @@ export function ensureCcusage() {
   const manifest = require.resolve(`@ccusage/ccusage-${process.platform}-${process.arch}/package.json`);
   const native = join(dirname(manifest), 'bin', 'ccusage');
   if (!existsSync(native)) throw new Error(`ccusage's native binary is missing at ${native}`);
-  const version = spawnSync(native, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  // npm 11 skips install scripts that are not allowed explicitly, and the binary's executable bit
+  // comes from ccusage's own install script: set it, as that script would.
+  if ((statSync(native).mode & 0o111) === 0) chmodSync(native, 0o755);
+  const run = spawnSync(native, ['--version'], { encoding: 'utf8' });
+  if (run.error || run.status !== 0) throw new Error(`ccusage's native binary at ${native} does not run: ${run.error?.message ?? run.stderr}`);
+  const version = run.stdout.trim();
   if (!version.includes(CCUSAGE_VERSION)) throw new Error(`expected ccusage ${CCUSAGE_VERSION} in ${DIR}, found ${version}`);
   return { bin, native };
 }

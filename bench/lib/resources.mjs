@@ -6,16 +6,22 @@ import { join } from 'node:path';
 
 export class Resources {
   #closers = [];
+  #closing = false;
 
-  /** Registers a release function; it runs at most once. */
+  /** True once closeAll has started: whatever is still running is on its way out. */
+  get closing() {
+    return this.#closing;
+  }
+
+  /**
+   * Registers a release function; it runs at most once, and a second call waits for the first.
+   * Registered after closeAll started (an interrupted run that went on), it runs at once.
+   */
   add(close) {
-    let done = false;
-    const once = async () => {
-      if (done) return;
-      done = true;
-      await close();
-    };
-    this.#closers.push(once);
+    let running;
+    const once = () => (running ??= Promise.resolve().then(close));
+    if (this.#closing) void once().catch((error) => process.stderr.write(`cleanup: ${error?.message ?? error}\n`));
+    else this.#closers.push(once);
     return once;
   }
 
@@ -26,14 +32,19 @@ export class Resources {
   }
 
   async closeAll() {
-    for (const close of this.#closers.reverse()) {
+    // Taken before the first await: on Ctrl-C the interrupted run's own `finally` calls closeAll
+    // again while the first call is still stopping processes, and must not start over (in another
+    // order, removing temp folders while the processes that write into them still run).
+    this.#closing = true;
+    const closers = this.#closers.reverse();
+    this.#closers = [];
+    for (const close of closers) {
       try {
         await close();
       } catch (error) {
         process.stderr.write(`cleanup: ${error?.message ?? error}\n`);
       }
     }
-    this.#closers = [];
   }
 }
 
@@ -45,6 +56,7 @@ export async function withResources(budgetMs, fn) {
   const resources = new Resources();
   const deadline = Date.now() + budgetMs;
   resources.checkBudget = () => {
+    if (resources.closing) throw new Error('cleaning up; stopping');
     if (Date.now() > deadline) throw new Error(`time budget of ${Math.round(budgetMs / 1000)} s exceeded; stopping`);
   };
   let interrupted;

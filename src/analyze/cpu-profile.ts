@@ -99,8 +99,15 @@ export function analyzeCpuProfile(profile: CpuProfile, options: { agentPath?: st
     durations[i] = Math.max(0, next - timestamp);
   }
 
+  // Per-sample work goes through dense arrays indexed by a node's position: a 100 MB profile has
+  // millions of samples, and a Map lookup per sample was most of the analysis time.
+  const slotOf = nodeSlots(profile);
+  const selfBySlot = new Float64Array(profile.nodes.length);
+  for (let i = 0; i < samples.length; i++) selfBySlot[slotOf(samples[i]!)]! += durations[i]!;
   const selfByNode = new Map<number, number>();
-  for (let i = 0; i < samples.length; i++) selfByNode.set(samples[i]!, (selfByNode.get(samples[i]!) ?? 0) + durations[i]!);
+  profile.nodes.forEach((node, slot) => {
+    if (selfBySlot[slot]! > 0) selfByNode.set(node.id, selfBySlot[slot]!);
+  });
 
   // Inclusive time per node, children before parents.
   const order = postOrder(profile, byId);
@@ -232,7 +239,7 @@ export function analyzeCpuProfile(profile: CpuProfile, options: { agentPath?: st
     functions,
     dependencies: [...dependencies].map(([pkg, us]) => ({ package: pkg, selfUs: us })).sort((a, b) => b.selfUs - a.selfUs),
     nodeInternalUs,
-    blocking: blockingRuns(profile, durations, keyOfNode, owner),
+    blocking: blockingRuns(profile, durations, slotOf, keys, keyOfNode, owner),
     logging: loggingTime(functions),
   };
 }
@@ -281,32 +288,66 @@ function postOrder(profile: CpuProfile, byId: Map<number, ProfileNode>): number[
  * event loop could not turn. Under saturation requests run back to back, so a run can span several
  * tasks; it still says where the loop's time went, which is what the finding needs.
  */
-function blockingRuns(profile: CpuProfile, durations: Float64Array, keyOfNode: Map<number, Key>, owner: Map<number, Key | undefined>): ProfileAnalysis['blocking'] {
+/** Maps a node id to its index in `profile.nodes`, through a typed array when ids are dense enough. */
+function nodeSlots(profile: CpuProfile): (id: number) => number {
+  let maxId = 0;
+  for (const node of profile.nodes) maxId = Math.max(maxId, node.id);
+  if (maxId <= profile.nodes.length * 4 + 1024) {
+    const table = new Int32Array(maxId + 1).fill(-1);
+    profile.nodes.forEach((node, slot) => (table[node.id] = slot));
+    return (id) => table[id]!;
+  }
+  const map = new Map(profile.nodes.map((node, slot) => [node.id, slot]));
+  return (id) => map.get(id)!;
+}
+
+function blockingRuns(
+  profile: CpuProfile,
+  durations: Float64Array,
+  slotOf: (id: number) => number,
+  keys: readonly Key[],
+  keyOfNode: Map<number, Key>,
+  owner: Map<number, Key | undefined>,
+): ProfileAnalysis['blocking'] {
+  // Per node slot: is it on the CPU, and which function owns its time (-1: none).
+  const busyBySlot = new Uint8Array(profile.nodes.length);
+  const ownerBySlot = new Int32Array(profile.nodes.length).fill(-1);
+  profile.nodes.forEach((node, slot) => {
+    const name = keyOfNode.get(node.id)!.frame.functionName;
+    busyBySlot[slot] = name === '(idle)' || name === '(program)' || name === '(root)' ? 0 : 1;
+    ownerBySlot[slot] = owner.get(node.id)?.id ?? -1;
+  });
   const episodes: BlockingEpisode[] = [];
-  const functionMs = new Map<Key, number>();
+  const functionUs = new Float64Array(keys.length);
+  // The current run's time per owning function, and which functions it touched.
+  const runByKey = new Float64Array(keys.length);
+  const touched: number[] = [];
   let runStart = 0;
   let runUs = 0;
   let clock = 0;
-  let pending: Array<[Key, number]> = [];
   const flush = () => {
-    if (runUs >= BLOCKING_MS * 1000) {
-      episodes.push({ startMs: runStart / 1000, durationMs: runUs / 1000 });
-      for (const [key, us] of pending) functionMs.set(key, (functionMs.get(key) ?? 0) + us / 1000);
+    const long = runUs >= BLOCKING_MS * 1000;
+    if (long) episodes.push({ startMs: runStart / 1000, durationMs: runUs / 1000 });
+    for (const key of touched) {
+      if (long) functionUs[key]! += runByKey[key]!;
+      runByKey[key] = 0;
     }
+    touched.length = 0;
     runUs = 0;
-    pending = [];
   };
   for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i]!;
-    const name = keyOfNode.get(id)!.frame.functionName;
-    const busy = !(name === '(idle)' || name === '(program)' || name === '(root)');
-    if (busy) {
+    const slot = slotOf(profile.samples[i]!);
+    const duration = durations[i]!;
+    if (busyBySlot[slot]) {
       if (runUs === 0) runStart = clock;
-      runUs += durations[i]!;
-      const who = owner.get(id);
-      if (who) pending.push([who, durations[i]!]);
-    } else flush();
-    clock += durations[i]!;
+      runUs += duration;
+      const who = ownerBySlot[slot]!;
+      if (who >= 0) {
+        if (runByKey[who] === 0) touched.push(who);
+        runByKey[who]! += duration;
+      }
+    } else if (runUs > 0) flush();
+    clock += duration;
   }
   flush();
   const sortedEpisodes = [...episodes].sort((a, b) => b.durationMs - a.durationMs);
@@ -315,10 +356,11 @@ function blockingRuns(profile: CpuProfile, durations: Float64Array, keyOfNode: M
     totalMs: episodes.reduce((a, e) => a + e.durationMs, 0),
     maxMs: sortedEpisodes[0]?.durationMs ?? 0,
     longest: sortedEpisodes.slice(0, 5),
-    functions: [...functionMs]
-      .sort((a, b) => b[1] - a[1])
+    functions: Array.from(functionUs.keys())
+      .filter((key) => functionUs[key]! > 0)
+      .sort((a, b) => functionUs[b]! - functionUs[a]!)
       .slice(0, 5)
-      .map(([key, ms]) => ({ name: key.frame.functionName || '(anonymous)', file: key.file, line: key.frame.lineNumber + 1, ms })),
+      .map((key) => ({ name: keys[key]!.frame.functionName || '(anonymous)', file: keys[key]!.file, line: keys[key]!.frame.lineNumber + 1, ms: functionUs[key]! / 1000 })),
   };
 }
 
