@@ -1,8 +1,9 @@
 /**
  * Messages between perfsop and the preload agent running inside the profiled service, one JSON
- * object per line over a Unix socket. Types only: the agent (CommonJS, loaded with --require) and
- * perfsop (ESM) both import them.
+ * object per line over a Unix socket. The agent (CommonJS, loaded with --require) and perfsop
+ * (ESM) both import the types and the line reader, so this module must stay free of dependencies.
  */
+import type { Socket } from 'node:net';
 
 /** Same layout as LogHistogramJSON (src/stats/log-histogram.ts): base 1 µs, 1% buckets. */
 export interface HistogramJSON {
@@ -102,3 +103,28 @@ export interface Final {
 }
 
 export type AgentMessage = Hello | Tick | Final;
+
+/**
+ * Both ends of the agent's socket speak newline-delimited JSON: this calls `onMessage` with each
+ * complete line parsed. A malformed line is skipped, so neither side can be stopped by the other's
+ * garbage.
+ */
+export function onMessages<T>(socket: Socket, onMessage: (message: T) => void): void {
+  socket.setEncoding('utf8');
+  let buffered = '';
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      let message: T;
+      try {
+        message = JSON.parse(line) as T;
+      } catch {
+        continue;
+      }
+      onMessage(message);
+    }
+  });
+}

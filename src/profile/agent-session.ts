@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { locateChildScript } from '../load/child-script.js';
-import type { AgentMessage, Command, Final, Hello, Tick } from './agent-protocol.cjs';
+import { onMessages, type AgentMessage, type Command, type Final, type Hello, type Tick } from './agent-protocol.cjs';
 
 export interface AgentConnection {
   hello: Hello;
@@ -83,28 +83,14 @@ export class AgentSession {
   }
 
   private accept(socket: Socket): void {
-    socket.setEncoding('utf8');
-    let buffered = '';
     let connection: AgentConnection | undefined;
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        let message: AgentMessage;
-        try {
-          message = JSON.parse(line) as AgentMessage;
-        } catch {
-          continue;
-        }
-        if (message.type === 'hello') {
-          connection = { hello: message, ticks: [], socket };
-          this.agents.set(message.pid, connection);
-        } else if (connection && message.type === 'tick') connection.ticks.push(message);
-        else if (connection && message.type === 'final') connection.final = message;
-        this.notify();
-      }
+    onMessages<AgentMessage>(socket, (message) => {
+      if (message.type === 'hello') {
+        connection = { hello: message, ticks: [], socket };
+        this.agents.set(message.pid, connection);
+      } else if (connection && message.type === 'tick') connection.ticks.push(message);
+      else if (connection && message.type === 'final') connection.final = message;
+      this.notify();
     });
     socket.on('error', () => {});
     socket.on('close', () => this.notify());

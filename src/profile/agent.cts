@@ -12,7 +12,7 @@
  */
 import type { AsyncLocalStorage as AsyncLocalStorageType } from 'node:async_hooks';
 import type { Socket } from 'node:net';
-import type { Command, Explain, Final, HistogramJSON, QueryStats, RouteStats, Tick } from './agent-protocol.cjs';
+import { onMessages, type Command, type Explain, type Final, type HistogramJSON, type QueryStats, type RouteStats, type Tick } from './agent-protocol.cjs';
 
 const MARK = Symbol.for('perfsop.agent');
 const REPEAT = 5;
@@ -144,21 +144,8 @@ function install(socketPath: string): void {
   socket.on('connect', () =>
     send({ type: 'hello', pid: process.pid, ppid: process.ppid, argv: process.argv, cwd: process.cwd(), node: process.version }),
   );
-  let buffered = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      try {
-        void handle(JSON.parse(line) as Command);
-      } catch {
-        // a malformed command is ignored: the service keeps running
-      }
-    }
-  });
+  // A malformed command is ignored: the service keeps running.
+  onMessages<Command>(socket, (command) => void handle(command));
   socket.on('error', () => {});
   socket.on('close', () => {
     // perfsop is gone (done, crashed or killed): this process was started for the analysis.

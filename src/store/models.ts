@@ -61,11 +61,6 @@ export class ModelStore {
     return rows.map((r) => ({ id: r.id, input: JSON.parse(r.input), output: JSON.parse(r.output), source: r.source, createdAt: r.created_at }));
   }
 
-  exampleCounts(): Record<string, number> {
-    const rows = this.db.prepare('SELECT pattern_type, COUNT(*) AS n FROM training_examples GROUP BY pattern_type').all() as Array<{ pattern_type: string; n: number }>;
-    return Object.fromEntries(rows.map((r) => [r.pattern_type, r.n]));
-  }
-
   lastExampleId(patternType: PatternType): number {
     const row = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM training_examples WHERE pattern_type = ?').get(patternType) as { id: number };
     return row.id;
