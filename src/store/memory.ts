@@ -65,6 +65,13 @@ const SUMMARY_COLUMNS = [
 const SUMMARY = SUMMARY_COLUMNS.join(', ');
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 
+/** A row of `retrieveVersioned`: every entry column is null when the entry is absent. */
+type VersionedRow = { dataVersion: number } & ({ [K in keyof MemoryEntry]: MemoryEntry[K] } | { [K in keyof MemoryEntry]: null });
+
+/** Rows kept by the read cache: enough for the working set of a swarm, bounded in memory. */
+const CACHE_ENTRIES = 1024;
+const CACHE_MAX_VALUE_BYTES = 64 * 1024;
+
 /**
  * The key/value memory that agents share. Every read filters out expired rows, so an entry past
  * its TTL is gone for callers at once; `sweepExpired` removes the rows from disk later.
@@ -73,7 +80,18 @@ export class MemoryStore {
   /** Reads counted since the last flush, by row id. */
   private readonly pendingReads = new Map<number, { namespace: string; key: string; count: number; at: number }>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /**
+   * Rows this process read lately (null: known absent), by namespace and key. Agents re-read the
+   * same few keys; serving those from here skips a SQLite read transaction (two fcntl locks and a
+   * B-tree descent), which costs more over stdio than in a loop. The cache is valid only while
+   * `PRAGMA data_version` is unchanged, i.e. no other connection has committed, and it is emptied
+   * by every write of our own (store, delete, sweep, read-count flush).
+   */
+  private readonly cache = new Map<string, MemoryEntry | null>();
+  private cacheVersion: number | undefined;
   private readonly statements: {
+    dataVersion: Statement;
+    retrieveVersioned: Statement;
     upsert: Statement;
     retrieve: Statement;
     countReads: Statement;
@@ -96,6 +114,7 @@ export class MemoryStore {
     // An upsert over an expired row starts a fresh entry rather than continuing the dead one.
     const revived = 'memory.expires_at IS NOT NULL AND memory.expires_at <= excluded.updated_at';
     this.statements = {
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       upsert: db.prepare(`
         INSERT INTO memory (namespace, key, value, size, created_at, updated_at, expires_at)
         VALUES (@namespace, @key, @value, @size, @now, @now, @expires_at)
@@ -109,6 +128,11 @@ export class MemoryStore {
           access_count = CASE WHEN ${revived} THEN 0 ELSE memory.access_count END
         RETURNING id, version`),
       retrieve: db.prepare(`SELECT ${SUMMARY}, value FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`),
+      // One row even when the entry is absent, so a miss learns the data version in the same read.
+      retrieveVersioned: db.prepare(`
+        SELECT d.data_version AS dataVersion, ${SUMMARY_COLUMNS.map((c) => `m.${c}`).join(', ')}, m.value
+        FROM pragma_data_version AS d
+        LEFT JOIN memory AS m ON m.namespace = @namespace AND m.key = @key AND (m.expires_at IS NULL OR m.expires_at > @now)`),
       countReads: db.prepare(`
         UPDATE memory SET access_count = access_count + @count, accessed_at = MAX(COALESCE(accessed_at, 0), @at)
         WHERE id = @id AND namespace = @namespace AND key = @key`),
@@ -146,6 +170,7 @@ export class MemoryStore {
     }
     const now = this.now();
     const expiresAt = ttlSeconds ? now + checkTtl(ttlSeconds) * 1000 : null;
+    this.cache.clear();
     const row = this.statements.upsert.get({ namespace, key, value, size, now, expires_at: expiresAt }) as {
       id: number;
       version: number;
@@ -163,7 +188,7 @@ export class MemoryStore {
     checkNamespace(namespace);
     checkKey(key);
     const now = this.now();
-    const entry = this.statements.retrieve.get({ namespace, key, now }) as MemoryEntry | undefined;
+    const entry = this.cachedRow(namespace, key, now);
     if (!entry) return undefined;
     const pending = this.pendingReads.get(entry.id) ?? { namespace, key, count: 0, at: now };
     pending.count += 1;
@@ -171,6 +196,35 @@ export class MemoryStore {
     this.pendingReads.set(entry.id, pending);
     this.scheduleFlush();
     return { ...entry, accessCount: entry.accessCount + pending.count, accessedAt: now };
+  }
+
+  /**
+   * The live row, from the cache when no connection has committed since it was read. A cache hit
+   * costs one `PRAGMA data_version`; a miss reads the row and the data version in one statement,
+   * so a process whose reads mostly miss (a large, uniformly read memory) pays nothing extra.
+   */
+  private cachedRow(namespace: string, key: string, now: number): MemoryEntry | undefined {
+    // Inside a caller's transaction a row may be uncommitted and later rolled back: read through.
+    if (this.db.inTransaction) return this.statements.retrieve.get({ namespace, key, now }) as MemoryEntry | undefined;
+    const cacheKey = cacheKeyOf(namespace, key);
+    let row = this.cache.get(cacheKey);
+    if (row !== undefined && this.statements.dataVersion.get() !== this.cacheVersion) row = undefined;
+    if (row === undefined) {
+      const { dataVersion, ...fetched } = this.statements.retrieveVersioned.get({ namespace, key, now }) as VersionedRow;
+      if (dataVersion !== this.cacheVersion) {
+        this.cache.clear();
+        this.cacheVersion = dataVersion;
+      }
+      row = fetched.id === null ? null : (fetched as MemoryEntry);
+      if (row === null || row.size <= CACHE_MAX_VALUE_BYTES) {
+        // Oldest first out: Map iteration follows insertion order.
+        if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+        this.cache.set(cacheKey, row);
+      }
+    }
+    // A cached row may have expired since it was read; an absent one cannot appear without a write.
+    if (row === null || (row.expiresAt !== null && row.expiresAt <= now)) return undefined;
+    return row;
   }
 
   /** Writes the counted reads; called by its timer, and by `close` so nothing counted is lost. */
@@ -181,6 +235,12 @@ export class MemoryStore {
     this.db.transaction(() => {
       for (const [id, read] of this.pendingReads) this.statements.countReads.run({ id, ...read });
     })();
+    // The cached rows now carry the counts just written, so the cache stays valid.
+    for (const [id, read] of this.pendingReads) {
+      const cacheKey = cacheKeyOf(read.namespace, read.key);
+      const row = this.cache.get(cacheKey);
+      if (row?.id === id) this.cache.set(cacheKey, { ...row, accessCount: row.accessCount + read.count, accessedAt: Math.max(row.accessedAt ?? 0, read.at) });
+    }
     // Cleared only after the commit: if the database was too busy, the counts wait for the next try.
     this.pendingReads.clear();
   }
@@ -216,6 +276,7 @@ export class MemoryStore {
   delete(namespace: string, key: string): boolean {
     checkNamespace(namespace);
     checkKey(key);
+    this.cache.clear();
     return this.statements.remove.run({ namespace, key, now: this.now() }).changes > 0;
   }
 
@@ -263,6 +324,7 @@ export class MemoryStore {
 
   /** Deletes expired rows in small batches so a big sweep never holds the write lock for long. */
   sweepExpired(batch = 500): number {
+    this.cache.clear();
     let removed = 0;
     for (;;) {
       const { changes } = this.statements.sweep.run({ now: this.now(), batch });
@@ -289,6 +351,10 @@ export class MemoryStore {
     // bm25() is "smaller is better" and negative; flip it so a higher score means more relevant.
     return rows.map(({ rank, ...row }) => ({ ...this.withPendingReads(row), score: Number((-rank).toPrecision(4)) }));
   }
+}
+
+function cacheKeyOf(namespace: string, key: string): string {
+  return `${namespace}\u0000${key}`;
 }
 
 export function checkNamespace(namespace: string): void {

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.js';
+import { MemoryStore } from '../../src/store/memory.js';
 import { callError, callOk, connectInMemory, textOf, type Connected } from '../helpers/mcp.js';
 
 let connected: Connected | undefined;
@@ -71,6 +73,38 @@ describe('memory_usage over the MCP protocol', () => {
     expect(row.access_count).toBe(5);
     expect(row.accessed_at).toBeGreaterThan(0);
     observer.close();
+  });
+
+  it('serves repeated reads from its cache yet sees another process\'s writes at once', async () => {
+    const { call, app } = await open();
+    await call({ action: 'store', key: 'shared', value: 'v1' });
+    expect((await call({ action: 'retrieve', key: 'shared' })).value).toBe('v1');
+    expect((await call({ action: 'retrieve', key: 'absent' })).found).toBe(false);
+    // Another process: its own connection and store on the same file.
+    const other = new MemoryStore(openDatabase(app.dbPath), { maxValueBytes: 1 << 20 });
+    other.store('default', 'shared', 'v2');
+    other.store('default', 'absent', 'now here');
+    expect((await call({ action: 'retrieve', key: 'shared' })).value).toBe('v2');
+    expect((await call({ action: 'retrieve', key: 'absent' })).value).toBe('now here');
+    other.delete('default', 'shared');
+    expect((await call({ action: 'retrieve', key: 'shared' })).found).toBe(false);
+    other.close();
+    // Our own writes and the read-count flush keep cached rows exact too.
+    await call({ action: 'store', key: 'mine', value: 'a' });
+    await call({ action: 'retrieve', key: 'mine' });
+    await call({ action: 'store', key: 'mine', value: 'b' });
+    expect(await call({ action: 'retrieve', key: 'mine' })).toMatchObject({ value: 'b', version: 2, access_count: 2 });
+    app.memory.flushReads();
+    expect((await call({ action: 'retrieve', key: 'mine' })).access_count).toBe(3);
+    // A row read inside a transaction that rolls back must not be remembered.
+    expect(() =>
+      app.db.transaction(() => {
+        app.memory.store('default', 'mine', 'rolled back');
+        expect(app.memory.retrieve('default', 'mine')?.value).toBe('rolled back');
+        throw new Error('roll back');
+      })(),
+    ).toThrow('roll back');
+    expect((await call({ action: 'retrieve', key: 'mine' })).value).toBe('b');
   });
 
   it('writes pending read counts when the app closes, so a new process sees them', async () => {
