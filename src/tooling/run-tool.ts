@@ -22,7 +22,8 @@ export interface ToolResult {
 export async function runTool(tool: ToolDefinition, rawArgs: unknown, context: ToolContext): Promise<ToolResult> {
   // Whatever a tool or its error echoes (a command's stderr, a service's output, the call's own
   // headers) passes here last: secret values never reach the client.
-  return redactDeep(await answer(tool, rawArgs, context));
+  const result = await answer(tool, rawArgs, context);
+  return tool.echoesUserData ? result : redactDeep(result);
 }
 
 async function answer(tool: ToolDefinition, rawArgs: unknown, context: ToolContext): Promise<ToolResult> {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callError, callOk, connectWithConfig, type Connected } from '../helpers/mcp.js';
+import { REPO_ROOT, callError, callOk, connectWithConfig, type Connected } from '../helpers/mcp.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp.js';
@@ -138,5 +138,22 @@ describe('policy caps', () => {
     // The cap plus the one-line note, nothing more.
     expect(statSync(log).size).toBeLessThan(cap + 200);
     expect(readdirSync(join(app.artifactsDir, `run-${result.run_id as number}`, 'logs'))).toEqual(['chatty.log']);
+  });
+
+  it('keeps no profile or flame graph above policy.maxArtifactBytes, and says so', async () => {
+    const port = await freePort();
+    const service = join(REPO_ROOT, 'test', 'fixtures', 'http-server.mjs');
+    const { client, app } = await open({
+      policy: { maxArtifactBytes: 1024 },
+      components: { svc: { command: `"${process.execPath}" "${service}"`, env: { PORT: String(port) }, url: `http://127.0.0.1:${port}`, ready: '/health' } },
+    });
+    const result = await callOk(client, 'bottleneck_analyze', { component: 'svc', duration: 1, connections: 1 });
+    const notes = (result.notes as string[]).join('\n');
+    // A CPU profile of a second of load is far above 1 KiB: analyzed, then not kept.
+    expect(notes).toMatch(/svc\.cpuprofile removed: \d+ bytes is above policy\.maxArtifactBytes \(1024\)/);
+    expect(notes).toMatch(/flame graph not written: \d+ bytes is above policy\.maxArtifactBytes \(1024\)/);
+    expect((result.artifacts as Array<{ kind: string }>).map((a) => a.kind)).toEqual(['log']);
+    const dir = join(app.artifactsDir, `analysis-${result.analysis_id as number}`);
+    for (const file of readdirSync(dir)) expect(statSync(join(dir, file)).size, file).toBeLessThanOrEqual(1024 + 200);
   });
 });

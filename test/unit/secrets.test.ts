@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config.js';
+import { callOk, connectInMemory } from '../helpers/mcp.js';
 import { REDACTED, StreamRedactor, redact, redactDeep, redactHeaders, registerSecret, registerSecretEnv } from '../../src/secrets.js';
 
 // The registry is per process: every test uses fresh random values so none depends on another.
@@ -54,5 +55,17 @@ describe('secret values', () => {
     });
     expect(config.components.api!.secretEnv).toEqual(['SEED']);
     expect(config.policy.maxArtifactBytes).toBe(256 * 1024 * 1024);
+  });
+
+  it("leaves memory_usage values, the user's own data, as stored", async () => {
+    const value = fresh();
+    registerSecret(value);
+    const connected = await connectInMemory();
+    try {
+      await callOk(connected.client, 'memory_usage', { action: 'store', key: 'k', value: `kept ${value}` });
+      expect(await callOk(connected.client, 'memory_usage', { action: 'retrieve', key: 'k' })).toMatchObject({ value: `kept ${value}` });
+    } finally {
+      await connected.close();
+    }
   });
 });
