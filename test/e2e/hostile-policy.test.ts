@@ -45,7 +45,11 @@ describe('commands outside the config', () => {
     const command = `touch ${marker}`;
     expect(await callError(client, 'bottleneck_analyze', { command, url: 'http://127.0.0.1:9/' })).toMatch(/Invalid `command`: ad-hoc commands are not allowed by the policy/);
     expect(await callError(client, 'benchmark_run', { command })).toMatch(/Invalid `command`: ad-hoc commands are not allowed by the policy/);
-    // The refusal comes before the shell: the command never ran.
+    // Allowed to run commands, it still may not aim them at a host outside the list.
+    await connected!.close();
+    const { client: permissive } = await open({ policy: { allowAdhocCommands: true } });
+    expect(await callError(permissive, 'bottleneck_analyze', { command, url: 'http://10.1.2.3:3000/' })).toMatch(/Invalid `url`: load to 10\.1\.2\.3 is not allowed by the policy/);
+    // The refusals come before the shell: the command never ran.
     expect(() => statSync(marker)).toThrow();
   });
 });
