@@ -1,6 +1,7 @@
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, type Config, type LoadConfig } from './config.js';
 import { errorMessage } from './errors.js';
 import { log } from './log.js';
+import { registerSecretEnv, redactHeaders } from './secrets.js';
 import { artifactsDir, databasePath } from './paths.js';
 import { openDatabase, type Db } from './store/db.js';
 import { MemoryStore } from './store/memory.js';
@@ -46,6 +47,7 @@ export class App {
     // tool that needs the config says exactly what is wrong with it.
     try {
       this.loaded = { config: loadConfig(options.configPath, env) };
+      registerConfigSecrets(this.loaded.config, env);
     } catch (problem) {
       this.loaded = { problem };
     }
@@ -112,5 +114,30 @@ export class App {
     sweep();
     this.sweeper = setInterval(sweep, this.config.memory.sweepIntervalSeconds * 1000);
     this.sweeper.unref();
+  }
+}
+
+/**
+ * Registers every secret the config and the environment hold before anything runs, so even an
+ * error at start-up cannot echo one: secret env of components and command benchmarks, credential
+ * headers of configured loads, and perfsop's own variables that look secret (components inherit them).
+ */
+function registerConfigSecrets(config: Config, env: NodeJS.ProcessEnv): void {
+  registerSecretEnv(process.env);
+  if (env !== process.env) registerSecretEnv(env);
+  const loads: Array<LoadConfig | undefined> = [];
+  for (const component of Object.values(config.components)) {
+    registerSecretEnv(component.env, component.secretEnv);
+    loads.push(component.load);
+  }
+  for (const suite of Object.values(config.suites)) {
+    for (const benchmark of suite.benchmarks) {
+      if (benchmark.type === 'command' && benchmark.env) registerSecretEnv(benchmark.env, benchmark.secretEnv);
+      if (benchmark.type === 'http') loads.push(benchmark.load);
+    }
+  }
+  for (const load of loads) {
+    if (load?.headers) redactHeaders(load.headers);
+    for (const request of load?.requests ?? []) if (request.headers) redactHeaders(request.headers);
   }
 }

@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { InputError } from './errors.js';
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
+
+/** Names of environment variables whose values are secret, on top of the names that look secret (see src/secrets.ts). */
+const SecretEnv = z.array(z.string().min(1));
 
 const MemoryConfig = z
   .object({
@@ -22,6 +26,8 @@ const PolicyConfig = z
     maxIterations: z.number().int().positive().max(1_000_000).default(10_000),
     maxAmount: z.number().int().positive().default(10_000_000),
     maxWorkers: z.number().int().positive().max(256).default(16),
+    /** Bytes any one file perfsop writes may hold: a captured service log stops there, a bigger profile is dropped. */
+    maxArtifactBytes: z.number().int().min(1024).default(DEFAULT_MAX_ARTIFACT_BYTES),
   })
   .strict();
 
@@ -103,6 +109,7 @@ const ComponentSchema = z
     command: z.string().min(1).optional(),
     cwd: z.string().default('.'),
     env: z.record(z.string(), z.string()).default({}),
+    secretEnv: SecretEnv.default([]),
     url: z.url({ protocol: /^https?$/ }),
     ready: z.string().startsWith('/').default('/'),
     readyTimeout: z.number().positive().max(600).default(30),
@@ -121,6 +128,7 @@ export const BenchmarkSchema = z.discriminatedUnion('type', [
       command: z.string().min(1),
       cwd: z.string().optional(),
       env: z.record(z.string(), z.string()).optional(),
+      secretEnv: SecretEnv.optional(),
       iterations: z.number().int().positive().optional(),
       warmup: z.number().int().min(0).optional(),
     })

@@ -1,3 +1,5 @@
+import { redact } from './secrets.js';
+
 // All diagnostics go to stderr: in stdio mode stdout carries only protocol messages.
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 type Level = keyof typeof LEVELS;
@@ -10,7 +12,7 @@ function threshold(): number {
 function write(level: Exclude<Level, 'silent'>, message: string, detail?: unknown): void {
   if (LEVELS[level] < threshold()) return;
   const suffix = detail === undefined ? '' : ` ${detail instanceof Error ? (detail.stack ?? detail.message) : JSON.stringify(detail)}`;
-  process.stderr.write(`perfsop ${level}: ${message}${suffix}\n`);
+  process.stderr.write(redact(`perfsop ${level}: ${message}${suffix}\n`));
 }
 
 export const log = {

@@ -7,6 +7,8 @@ import { InputError } from './errors.js';
  * What perfsop may run and where it may send load. A model choosing the arguments can be wrong or
  * manipulated, so every command and every target passes through here first.
  */
+type CapName = 'maxDuration' | 'maxConnections' | 'maxIterations' | 'maxAmount' | 'maxWorkers';
+
 export type Resolver = (host: string) => Promise<Array<{ address: string }>>;
 
 export class Policy {
@@ -27,12 +29,20 @@ export class Policy {
   }
 
   /** Throws when `value` is above the policy's cap for `field`. */
-  cap(field: string, value: number, capName: 'maxDuration' | 'maxConnections' | 'maxIterations' | 'maxAmount' | 'maxWorkers'): number {
+  cap(field: string, value: number, capName: CapName): number {
     const max = this.policy[capName];
     if (value > max) {
       throw new InputError(field, `${field} ${value} is above the policy cap of ${max}`, `lower it, or raise policy.${capName} in perfsop.config.json`);
     }
     return value;
+  }
+
+  /**
+   * A default no one asked for, lowered to the cap: a policy stricter than perfsop's defaults must
+   * not turn a call that set nothing into an error about a field it never sent.
+   */
+  defaultWithin(value: number, capName: CapName): number {
+    return Math.min(value, this.policy[capName]);
   }
 
   /**

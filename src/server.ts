@@ -18,6 +18,7 @@ import { SOP_PERF, sopPerfPrompt } from './prompts.js';
 import { ANALYSIS_PREFIX, ARTIFACT_PREFIX, RUN_PREFIX, listResources, readResource } from './resources.js';
 import type { ToolContext, ToolDefinition } from './tooling/define-tool.js';
 import { toolSchemas } from './tooling/json-schema.js';
+import { redact } from './secrets.js';
 import { runTool } from './tooling/run-tool.js';
 import { VERSION } from './version.js';
 
@@ -56,7 +57,7 @@ export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS)
         if (progressToken === undefined || extra.signal.aborted) return;
         await extra.sendNotification({
           method: 'notifications/progress',
-          params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) },
+          params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message: redact(message) } : {}) },
         });
       },
     };

@@ -95,6 +95,7 @@ type Output = z.input<typeof output>;
 export const memoryUsage = defineTool({
   name: 'memory_usage',
   title: 'Shared memory',
+  echoesUserData: true,
   description:
     'Persistent key/value memory shared by every perfsop process on the same database, so agents can hand results to each other. ' +
     'Actions: store (upsert, optional ttl in seconds), retrieve, list (newest first, paged), delete, search (full-text, ranked, with snippets).',

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../app.js';
@@ -13,6 +13,7 @@ import { AgentSession } from '../profile/agent-session.js';
 import type { Final, Tick } from '../profile/agent-protocol.cjs';
 import { parseCpuProfile } from '../profile/cpuprofile.js';
 import { renderFlameGraph } from '../report/flamegraph.js';
+import { redactRequest } from '../secrets.js';
 import { AnalysisStore, type ArtifactRecord } from '../store/analyses.js';
 import { analyzeCpuProfile, type ProfileAnalysis } from './cpu-profile.js';
 import { METRICS, detectFindings, round, routePercentile, type Finding, type Metric } from './findings.js';
@@ -99,12 +100,13 @@ export async function runBottleneckAnalysis(request: AnalysisRequest, context: A
 async function analyzeLive(request: AnalysisRequest, metrics: Set<Metric>, context: AnalysisContext): Promise<AnalysisResult> {
   const { app, signal } = context;
   const config = app.config;
+  const params = redactRequest(request);
   const policy = new Policy(config.policy);
   const { name, component, effectiveConfig } = resolveComponent(request, config, policy);
   const plan = (await planBenchmarks(
     {
       component: name,
-      duration: request.duration ?? component.load.duration ?? DEFAULT_DURATION,
+      duration: request.duration ?? component.load.duration ?? policy.defaultWithin(DEFAULT_DURATION, 'maxDuration'),
       ...(request.connections ? { connections: request.connections } : {}),
       ...(request.requests ? { requests: request.requests } : {}),
       ...(request.method ? { method: request.method } : {}),
@@ -116,7 +118,7 @@ async function analyzeLive(request: AnalysisRequest, metrics: Set<Metric>, conte
   )).benchmarks[0] as PlannedHttp;
 
   const store = new AnalysisStore(app.db);
-  const analysisId = store.create(name, request);
+  const analysisId = store.create(name, params);
   const dir = join(app.artifactsDir, `analysis-${analysisId}`);
   mkdirSync(dir, { recursive: true });
   const total = Math.ceil(plan.load.duration) + 3;
@@ -131,6 +133,7 @@ async function analyzeLive(request: AnalysisRequest, metrics: Set<Metric>, conte
       baseDir: config.baseDir,
       logDir: dir,
       signal,
+      maxLogBytes: config.policy.maxArtifactBytes,
       env: session.environment(dir),
       mustStart: 'stop it so perfsop can start it under the profiler (the agent can only be loaded into a process perfsop starts)',
     });
@@ -154,7 +157,7 @@ async function analyzeLive(request: AnalysisRequest, metrics: Set<Metric>, conte
     await running.stop();
     running = undefined;
     tick('analyzing');
-    return finish({ analysisId, name, dir, store, metrics, appRoot: resolve(config.baseDir, component.cwd), target, ticks, load, notes: notesFor(plan, finals) });
+    return finish({ analysisId, name, dir, store, metrics, appRoot: resolve(config.baseDir, component.cwd), target, ticks, load, notes: notesFor(plan, finals), maxArtifactBytes: config.policy.maxArtifactBytes });
   } catch (error) {
     const cancelled = error instanceof CancelledError || signal.aborted;
     store.fail(analysisId, cancelled ? 'cancelled' : 'failed', errorMessage(error));
@@ -179,7 +182,7 @@ function resolveComponent(request: AnalysisRequest, config: Config, policy: Poli
     throw new InputError('component', 'say what to analyze: `component` (from perfsop.config.json), `command` with `url`, or `profile` (an existing .cpuprofile)');
   }
   policy.assertCommandAllowed('command', request.command, false);
-  const component: ComponentConfig = { command: request.command, cwd: request.cwd ?? '.', env: {}, url: request.url, ready: '/', readyTimeout: 30, load: {} };
+  const component: ComponentConfig = { command: request.command, cwd: request.cwd ?? '.', env: {}, secretEnv: [], url: request.url, ready: '/', readyTimeout: 30, load: {} };
   const name = 'service';
   return { name, component, effectiveConfig: { ...config, components: { ...config.components, [name]: component } } };
 }
@@ -206,7 +209,9 @@ async function analyzeOffline(path: string, metrics: Set<Metric>, context: Analy
   const appRoot = commonAppRoot(profile, app.config.baseDir);
   const analysis = analyzeCpuProfile(profile);
   const findings = detectFindings({ metrics, appRoot, profile: analysis, ticks: [] });
-  const artifacts = [store.addArtifact('analysis', analysisId, 'flamegraph', writeFlameGraph(dir, profile, 'offline profile', basename(file), appRoot), 'text/html')];
+  const notes = [`offline: ${analysis.samples} samples over ${round(analysis.totalUs / 1e6)} s from ${file}; without a live run there are no request, query, event-loop or memory figures`];
+  const flame = writeFlameGraph(dir, profile, 'offline profile', basename(file), appRoot, app.config.policy.maxArtifactBytes, notes);
+  const artifacts = flame ? [store.addArtifact('analysis', analysisId, 'flamegraph', flame, 'text/html')] : [];
   const summary = emptySummary();
   summary.duration_s = round(analysis.totalUs / 1e6);
   store.complete(analysisId, { summary, routes: [] }, findings);
@@ -219,7 +224,7 @@ async function analyzeOffline(path: string, metrics: Set<Metric>, context: Analy
     routes: [],
     findings,
     artifacts,
-    notes: [`offline: ${analysis.samples} samples over ${round(analysis.totalUs / 1e6)} s from ${file}; without a live run there are no request, query, event-loop or memory figures`],
+    notes,
   };
 }
 
@@ -234,25 +239,28 @@ function finish(input: {
   ticks: Tick[];
   load: HttpLoadResult;
   notes: string[];
+  maxArtifactBytes: number;
 }): AnalysisResult {
-  const { analysisId, name, dir, store, metrics, appRoot, target, ticks, load, notes } = input;
+  const { analysisId, name, dir, store, metrics, appRoot, target, ticks, load, notes, maxArtifactBytes } = input;
   const artifacts: ArtifactRecord[] = [];
   let analysis: ProfileAnalysis | undefined;
   if (target.profilePath && existsSync(target.profilePath)) {
     const profilePath = join(dir, `${name}.cpuprofile`);
     renameSync(target.profilePath, profilePath);
+    // Analyzed first, then dropped if too big to keep: the findings do not need the file.
     const profile = parseCpuProfile(JSON.parse(readFileSync(profilePath, 'utf8')));
     analysis = analyzeCpuProfile(profile, { agentPath: agentFile() });
-    artifacts.push(store.addArtifact('analysis', analysisId, 'cpuprofile', profilePath, 'application/json'));
+    if (keptUnderCap(profilePath, maxArtifactBytes, notes)) artifacts.push(store.addArtifact('analysis', analysisId, 'cpuprofile', profilePath, 'application/json'));
     const subtitle = `${name}, ${round(load.durationS)} s of load, ${load.requests.toLocaleString('en-US')} requests, ${analysis.samples.toLocaleString('en-US')} samples`;
-    artifacts.push(store.addArtifact('analysis', analysisId, 'flamegraph', writeFlameGraph(dir, profile, `${name} CPU profile`, subtitle, appRoot), 'text/html'));
+    const flame = writeFlameGraph(dir, profile, `${name} CPU profile`, subtitle, appRoot, maxArtifactBytes, notes);
+    if (flame) artifacts.push(store.addArtifact('analysis', analysisId, 'flamegraph', flame, 'text/html'));
   } else {
     notes.push(`no CPU profile: ${target.profileError ?? 'the agent did not write one'}`);
   }
   if (target.heapProfilePath && existsSync(target.heapProfilePath)) {
     const heapPath = join(dir, `${name}.heapprofile`);
     renameSync(target.heapProfilePath, heapPath);
-    artifacts.push(store.addArtifact('analysis', analysisId, 'heapprofile', heapPath, 'application/json'));
+    if (keptUnderCap(heapPath, maxArtifactBytes, notes)) artifacts.push(store.addArtifact('analysis', analysisId, 'heapprofile', heapPath, 'application/json'));
   }
   const log = join(dir, `${name}.log`);
   if (existsSync(log)) artifacts.push(store.addArtifact('analysis', analysisId, 'log', log, 'text/plain'));
@@ -308,10 +316,34 @@ function notesFor(plan: PlannedHttp, finals: readonly Final[]): string[] {
   return notes;
 }
 
-function writeFlameGraph(dir: string, profile: ReturnType<typeof parseCpuProfile>, title: string, subtitle: string, appRoot: string): string {
+/** Writes the flame graph unless it would exceed policy.maxArtifactBytes; says so in `notes` then. */
+function writeFlameGraph(
+  dir: string,
+  profile: ReturnType<typeof parseCpuProfile>,
+  title: string,
+  subtitle: string,
+  appRoot: string,
+  maxBytes: number,
+  notes: string[],
+): string | undefined {
+  const html = renderFlameGraph(profile, { title, subtitle, appRoot });
+  const bytes = Buffer.byteLength(html);
+  if (bytes > maxBytes) {
+    notes.push(`flame graph not written: ${bytes} bytes is above policy.maxArtifactBytes (${maxBytes})`);
+    return undefined;
+  }
   const path = join(dir, 'flamegraph.html');
-  writeFileSync(path, renderFlameGraph(profile, { title, subtitle, appRoot }));
+  writeFileSync(path, html);
   return path;
+}
+
+/** False, with the file removed and a note, when a profile the agent wrote is above policy.maxArtifactBytes. */
+function keptUnderCap(path: string, maxBytes: number, notes: string[]): boolean {
+  const bytes = statSync(path).size;
+  if (bytes <= maxBytes) return true;
+  rmSync(path, { force: true });
+  notes.push(`${basename(path)} removed: ${bytes} bytes is above policy.maxArtifactBytes (${maxBytes})`);
+  return false;
 }
 
 /** The agent's own file, so its frames count as profiler overhead rather than the service's work. */

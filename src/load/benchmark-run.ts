@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { App } from '../app.js';
 import { CancelledError, InputError, errorMessage } from '../errors.js';
 import { Policy } from '../policy.js';
+import { redactRequest } from '../secrets.js';
 import { recordOutcomes, techniqueOf, type RecordedOutcome } from '../learn/outcomes.js';
 import { RunStore, type RunRecord } from '../store/runs.js';
 import { compareWithBaseline, type ComparisonRow } from './compare-runs.js';
@@ -39,6 +40,7 @@ export interface RunContext {
 export async function runBenchmarks(request: BenchmarkRequest, context: RunContext): Promise<BenchmarkRunResult> {
   const { app } = context;
   const config = app.config;
+  const params = redactRequest(request);
   const plan = await planBenchmarks(request, config, new Policy(config.policy));
   const store = new RunStore(app.db);
 
@@ -53,7 +55,7 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
   const runId = store.createRun({
     ...(request.label ? { label: request.label } : {}),
     ...(plan.suite ? { suite: plan.suite } : {}),
-    params: redacted(request),
+    params,
     ...(git.commit ? { gitCommit: git.commit, gitDirty: git.dirty ?? false } : {}),
     cwd: plan.workDir,
     host: { node: process.version, platform: process.platform, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadavg: loadavg() },
@@ -67,7 +69,7 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
   const notes = [...plan.notes];
   try {
     for (const planned of plan.benchmarks) {
-      for (const outcome of await executeBenchmark(planned, { signal: context.signal, runDir: join(app.artifactsDir, `run-${runId}`), baseDir: config.baseDir, tick })) {
+      for (const outcome of await executeBenchmark(planned, { signal: context.signal, runDir: join(app.artifactsDir, `run-${runId}`), baseDir: config.baseDir, maxArtifactBytes: config.policy.maxArtifactBytes, tick })) {
         const checks = checkThresholds(outcome.name, planned.thresholds, outcome.figures);
         store.addBenchmark(runId, { ...outcome.record, thresholds: checks }, outcome.samples);
         outcomes.push(outcome);
@@ -121,18 +123,5 @@ export async function runBenchmarks(request: BenchmarkRequest, context: RunConte
     git,
     technique,
     outcomes: outcomesRecorded,
-  };
-}
-
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token)$/i;
-
-/** The call as stored: header values that carry credentials are replaced, so the database holds no secrets. */
-function redacted(request: BenchmarkRequest): BenchmarkRequest {
-  const hide = (headers: Record<string, string> | undefined) =>
-    headers && Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? '[redacted]' : value]));
-  return {
-    ...request,
-    ...(request.headers ? { headers: hide(request.headers)! } : {}),
-    ...(request.requests ? { requests: request.requests.map((r) => ({ ...r, ...(r.headers ? { headers: hide(r.headers)! } : {}) })) } : {}),
   };
 }

@@ -1,11 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
 import type { ComponentConfig } from '../config.js';
 import { CancelledError, InputError } from '../errors.js';
 import { log } from '../log.js';
+import { registerSecretEnv } from '../secrets.js';
+import { LogCapture } from './log-capture.js';
 import { spawnGroup, stopGroup } from './process-group.js';
 
 export interface RunningComponent {
@@ -23,6 +25,8 @@ export interface StartOptions {
   signal: AbortSignal;
   /** Extra environment, e.g. NODE_OPTIONS for the profiler's preload. */
   env?: Record<string, string>;
+  /** The captured log stops at this many bytes (policy.maxArtifactBytes). */
+  maxLogBytes: number;
   /** Refuse to use an instance that is already running (the profiler can only go into one perfsop starts). */
   mustStart?: string;
 }
@@ -43,20 +47,24 @@ export async function startComponent(component: ComponentConfig, options: StartO
   }
   mkdirSync(options.logDir, { recursive: true });
   const logPath = join(options.logDir, `${options.name.replace(/[^\w.-]+/g, '_')}.log`);
-  const logFd = openSync(logPath, 'a');
-  let child: ChildProcess;
+  const env = { ...process.env, ...component.env, ...options.env };
+  // Whatever the service inherits may be printed by it; register before it can.
+  registerSecretEnv(env, component.secretEnv);
+  const capture = new LogCapture(logPath, options.maxLogBytes);
+  let child: ChildProcess | undefined;
   try {
-    child = spawnGroup('/bin/sh', ['-c', component.command], {
-      cwd: resolve(options.baseDir, component.cwd),
-      env: { ...process.env, ...component.env, ...options.env },
-      stdio: ['ignore', logFd, logFd],
-    });
+    child = spawnGroup('/bin/sh', ['-c', component.command], { cwd: resolve(options.baseDir, component.cwd), env, stdio: ['ignore', 'pipe', 'pipe'] });
   } finally {
-    closeSync(logFd);
+    // With no child, attach() of nothing closes the file.
+    capture.attach(child?.stdout, child?.stderr);
   }
-  const stop = () => stopGroup(child);
+  const stop = async () => {
+    await stopGroup(child);
+    // The log is complete once the pipes drain; a grandchild that escaped the group could hold them open, hence the bound.
+    await Promise.race([capture.done, new Promise((r) => setTimeout(r, 1000))]);
+  };
   try {
-    await waitUntilReady(child, readyUrl, component.readyTimeout * 1000, options.signal, logPath);
+    await waitUntilReady(child, readyUrl, component.readyTimeout * 1000, options.signal, capture);
   } catch (error) {
     await stop();
     throw error;
@@ -64,23 +72,30 @@ export async function startComponent(component: ComponentConfig, options: StartO
   return { started: true, pid: child.pid, logPath, stop };
 }
 
-async function waitUntilReady(child: ChildProcess, url: string, timeoutMs: number, signal: AbortSignal, logPath: string): Promise<void> {
+async function waitUntilReady(child: ChildProcess, url: string, timeoutMs: number, signal: AbortSignal, capture: LogCapture): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exit: string | undefined;
   child.once('exit', (code, sig) => (exit = sig ? `was killed by ${sig}` : `exited with code ${code}`));
   child.once('error', (error) => (exit = `could not start: ${error.message}`));
   for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
     if (signal.aborted) throw new CancelledError();
-    if (exit) throw new Error(`the component ${exit} before it was ready. Its output ends with:\n${tail(logPath)}`);
+    if (exit) {
+      // The last output may still be in the pipes when the exit is seen; it explains the exit.
+      await Promise.race([capture.done, new Promise((r) => setTimeout(r, 500))]);
+      throw new Error(`the component ${exit} before it was ready. Its output ends with:\n${tail(capture.path)}`);
+    }
     if (await answers(url)) return;
     if (Date.now() > deadline) {
-      throw new Error(`the component did not answer 2xx at ${url} within ${timeoutMs / 1000} s. Its output ends with:\n${tail(logPath)}`);
+      throw new Error(`the component did not answer 2xx at ${url} within ${timeoutMs / 1000} s. Its output ends with:\n${tail(capture.path)}`);
     }
     await new Promise((r) => setTimeout(r, delay));
   }
 }
 
-/** True when a GET answers 2xx within a second. */
+/**
+ * True when a GET answers 2xx within a second. A redirect is not followed and does not count as
+ * ready: following it would send a request to a host the policy never checked.
+ */
 function answers(url: string): Promise<boolean> {
   return new Promise((resolveAnswer) => {
     const request = url.startsWith('https:') ? httpsRequest : httpRequest;

@@ -42,6 +42,8 @@ export interface ExecuteContext {
   /** Folder for this run's files (component logs). */
   runDir: string;
   baseDir: string;
+  /** policy.maxArtifactBytes: where a captured component log stops. */
+  maxArtifactBytes: number;
   /** Called once per unit of work: a second of load, a timed run, a benchmarked function. */
   tick(message: string): void;
 }
@@ -71,7 +73,7 @@ export function plannedUnits(plan: PlannedBenchmark): number {
 
 async function executeHttp(plan: PlannedHttp, context: ExecuteContext): Promise<BenchmarkOutcome> {
   const component = plan.component
-    ? await startComponent(plan.component.config, { name: plan.component.name, baseDir: context.baseDir, logDir: join(context.runDir, 'logs'), signal: context.signal })
+    ? await startComponent(plan.component.config, { name: plan.component.name, baseDir: context.baseDir, logDir: join(context.runDir, 'logs'), signal: context.signal, maxLogBytes: context.maxArtifactBytes })
     : undefined;
   let load: HttpLoadResult;
   let capacity: CapacityResult | undefined;

@@ -141,7 +141,7 @@ async function planOne(
   switch (benchmark.type) {
     case 'command': {
       policy.assertCommandAllowed('command', benchmark.command, fromConfig);
-      const iterations = policy.cap('iterations', request.iterations ?? benchmark.iterations ?? DEFAULTS.iterations, 'maxIterations');
+      const iterations = policy.cap('iterations', request.iterations ?? benchmark.iterations ?? policy.defaultWithin(DEFAULTS.iterations, 'maxIterations'), 'maxIterations');
       return {
         ...base,
         type: 'command',
@@ -149,14 +149,14 @@ async function planOne(
         cwd: resolve(config.baseDir, request.suite ? (benchmark.cwd ?? '.') : (request.cwd ?? benchmark.cwd ?? '.')),
         ...(benchmark.env ? { env: benchmark.env } : {}),
         iterations,
-        warmup: policy.cap('warmup', request.warmup ?? benchmark.warmup ?? DEFAULTS.warmup, 'maxIterations'),
+        warmup: policy.cap('warmup', request.warmup ?? benchmark.warmup ?? policy.defaultWithin(DEFAULTS.warmup, 'maxIterations'), 'maxIterations'),
       };
     }
     case 'micro': {
       const cwd = resolve(config.baseDir, benchmark.cwd ?? '.');
       const module = isAbsolute(benchmark.module) ? benchmark.module : resolve(cwd, benchmark.module);
       if (!existsSync(module)) throw new InputError('suite', `micro benchmark "${benchmark.name}": module ${module} does not exist`);
-      const rounds = policy.cap('iterations', request.iterations ?? benchmark.iterations ?? DEFAULTS.rounds, 'maxIterations');
+      const rounds = policy.cap('iterations', request.iterations ?? benchmark.iterations ?? policy.defaultWithin(DEFAULTS.rounds, 'maxIterations'), 'maxIterations');
       // A margin of error needs a spread, so a micro benchmark needs two rounds at least.
       if (rounds < 2) throw new InputError('iterations', `micro benchmark "${benchmark.name}" needs at least 2 rounds, got ${rounds}`);
       return {
@@ -190,8 +190,8 @@ async function planHttp(
   // Precedence: the call's explicit options, then the benchmark's, then the component's defaults.
   const load: LoadConfig = { ...component?.load, ...benchmark.load, ...definedLoad(request) };
   const pinned = await policy.resolveTarget('url', targetUrl);
-  const connections = policy.cap('connections', load.connections ?? DEFAULTS.connections, 'maxConnections');
-  const duration = policy.cap('duration', load.duration ?? DEFAULTS.duration, 'maxDuration');
+  const connections = policy.cap('connections', load.connections ?? policy.defaultWithin(DEFAULTS.connections, 'maxConnections'), 'maxConnections');
+  const duration = policy.cap('duration', load.duration ?? policy.defaultWithin(DEFAULTS.duration, 'maxDuration'), 'maxDuration');
   const amount = load.amount === undefined ? undefined : policy.cap('amount', load.amount, 'maxAmount');
   const workers = policy.cap('workers', load.workers ?? 1, 'maxWorkers');
   if (workers > cpus().length) notes.push(`${workers} load workers on a ${cpus().length}-core machine share cores with the target`);

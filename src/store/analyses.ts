@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Finding } from '../analyze/findings.js';
+import { redact, redactDeep } from '../secrets.js';
 import type { Db } from './db.js';
 
 export interface ArtifactRecord {
@@ -23,7 +24,7 @@ export class AnalysisStore {
   create(component: string | null, params: object): number {
     const result = this.db
       .prepare("INSERT INTO analyses (component, status, started_at, params) VALUES (?, 'running', ?, ?)")
-      .run(component, this.now(), JSON.stringify(params));
+      .run(component, this.now(), JSON.stringify(redactDeep(params)));
     return Number(result.lastInsertRowid);
   }
 
@@ -35,7 +36,7 @@ export class AnalysisStore {
     );
     this.db.transaction(() => {
       findings.forEach((f, index) =>
-        insert.run(id, index + 1, f.kind, f.title, f.category, f.priority, f.impact.ms_per_request, f.impact.share, f.location ? JSON.stringify(f.location) : null, JSON.stringify(f.evidence), f.fix),
+        insert.run(id, index + 1, f.kind, f.title, f.category, f.priority, f.impact.ms_per_request, f.impact.share, f.location ? JSON.stringify(f.location) : null, JSON.stringify(redactDeep(f.evidence)), redact(f.fix)),
       );
       this.db.prepare("UPDATE analyses SET status = 'completed', finished_at = ?, summary = ? WHERE id = ?").run(this.now(), JSON.stringify(summary), id);
     })();
@@ -93,7 +94,7 @@ export class AnalysisStore {
   }
 
   fail(id: number, status: 'failed' | 'cancelled', error: string): void {
-    this.db.prepare('UPDATE analyses SET status = ?, finished_at = ?, error = ? WHERE id = ?').run(status, this.now(), error, id);
+    this.db.prepare('UPDATE analyses SET status = ?, finished_at = ?, error = ? WHERE id = ?').run(status, this.now(), redact(error), id);
   }
 
   addArtifact(owner: ArtifactRecord['owner'], ownerId: number, kind: string, path: string, mimeType: string): ArtifactRecord {

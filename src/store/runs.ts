@@ -1,3 +1,4 @@
+import { redact, redactDeep } from '../secrets.js';
 import type { Db } from './db.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -95,14 +96,14 @@ export class RunStore {
         run.gitCommit ?? null,
         run.gitDirty === undefined ? null : Number(run.gitDirty),
         run.cwd ?? null,
-        JSON.stringify(run.params),
+        JSON.stringify(redactDeep(run.params)),
         JSON.stringify(run.host),
       );
     return Number(result.lastInsertRowid);
   }
 
   finishRun(id: number, status: Exclude<RunStatus, 'running'>, error?: string): void {
-    this.db.prepare('UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?').run(status, this.now(), error ?? null, id);
+    this.db.prepare('UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?').run(status, this.now(), error === undefined ? null : redact(error), id);
   }
 
   /** A benchmark and all its samples, in one transaction: a crash never leaves half a benchmark. */
@@ -117,7 +118,7 @@ export class RunStore {
                    @durationS, @iterations, @histogram, @thresholds, @notes, @extra)`,
         )
         .run({
-          ...benchmark,
+          ...redactDeep(benchmark),
           runId,
           stats: JSON.stringify(benchmark.stats),
           histogram: json(benchmark.histogram),

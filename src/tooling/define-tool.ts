@@ -26,6 +26,11 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Output 
   output: Output;
   annotations: ToolAnnotations;
   /**
+   * True for a tool that only hands back what the user stored (memory_usage): its answers are not
+   * redacted, so a value round-trips unchanged and a large one is not scanned on every read.
+   */
+  echoesUserData?: boolean;
+  /**
    * Does the work through engines in `src/`, appends the text for the model to `response`, and
    * returns the structured result. Throwing `InputError` yields an `isError` answer naming the field.
    */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { CancelledError, InputError, errorMessage } from '../errors.js';
 import { log } from '../log.js';
+import { redactDeep } from '../secrets.js';
 import type { ToolContext, ToolDefinition } from './define-tool.js';
 import { ToolResponse, renderError, type ResourceLink } from './response.js';
 
@@ -19,6 +20,13 @@ export interface ToolResult {
  * is checked against the declared output schema so a client never receives what it cannot parse.
  */
 export async function runTool(tool: ToolDefinition, rawArgs: unknown, context: ToolContext): Promise<ToolResult> {
+  // Whatever a tool or its error echoes (a command's stderr, a service's output, the call's own
+  // headers) passes here last: secret values never reach the client.
+  const result = await answer(tool, rawArgs, context);
+  return tool.echoesUserData ? result : redactDeep(result);
+}
+
+async function answer(tool: ToolDefinition, rawArgs: unknown, context: ToolContext): Promise<ToolResult> {
   const args = rawArgs ?? {};
   if (typeof args !== 'object' || Array.isArray(args)) {
     return errorResult(`Arguments for ${tool.name} must be a JSON object, got ${describe(args)}.`);

@@ -7,6 +7,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
+import { registerSecret } from '../secrets.js';
 import { createServer } from '../server.js';
 import { HttpGuard, isLoopback } from './http-guard.js';
 
@@ -46,6 +47,8 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
   if (!isLoopback(options.host) && !options.token) {
     throw new InputError('token', `binding to ${options.host} exposes perfsop beyond this machine; set PERFSOP_TOKEN or --token`);
   }
+  // The token is a secret like any other: never echoed in a log line or an answer.
+  registerSecret(options.token);
   const sessions = new Map<string, Session>();
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   let guard: HttpGuard | undefined;

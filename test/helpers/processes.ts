@@ -64,15 +64,18 @@ export interface FixtureServer {
   stop(): Promise<number | null>;
 }
 
-/** Starts test/fixtures/http-server.mjs as its own process (so it never shares an event loop with the load). */
-export async function startFixtureServer(env: Record<string, string> = {}): Promise<FixtureServer> {
-  const script = join(REPO_ROOT, 'test', 'fixtures', 'http-server.mjs');
+/**
+ * Starts test/fixtures/http-server.mjs (or another fixture that prints `{"port"}` and counts on
+ * /__count) as its own process, so it never shares an event loop with the load.
+ */
+export async function startFixtureServer(env: Record<string, string> = {}, fixture = 'http-server.mjs'): Promise<FixtureServer> {
+  const script = join(REPO_ROOT, 'test', 'fixtures', fixture);
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
     child.once('exit', (code) => reject(new Error(`fixture server exited with ${code}`)));
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${env.HOST ?? '127.0.0.1'}:${port}`;
   return {
     port,
     url,

@@ -1,3 +1,5 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectInMemory, type Connected } from '../helpers/mcp.js';
 import { RunStore } from '../../src/store/runs.js';
@@ -57,5 +59,43 @@ describe('runs and analyses as resources', () => {
     await expect(connected.client.readResource({ uri: 'perfsop://secrets/1' })).rejects.toThrow(/unknown resource/);
     const templates = await connected.client.listResourceTemplates();
     expect(templates.resourceTemplates.map((t) => t.uriTemplate)).toEqual(['perfsop://runs/{id}', 'perfsop://analyses/{id}', 'perfsop://artifacts/{path}']);
+  });
+});
+
+describe('artifact resources cannot escape the artifacts folder', () => {
+  it('refuses .., its encodings, absolute paths and symlinks that point outside; reads what is inside', async () => {
+    connected = await connectInMemory();
+    const artifacts = connected.app.artifactsDir;
+    const home = dirname(artifacts);
+    // Something worth stealing right next to the artifacts folder, and a file inside it.
+    const outside = join(home, 'outside.txt');
+    writeFileSync(outside, 'TOP SECRET outside the artifacts folder');
+    mkdirSync(join(artifacts, 'run-1'), { recursive: true });
+    writeFileSync(join(artifacts, 'run-1', 'svc.log'), 'inside');
+    symlinkSync(outside, join(artifacts, 'run-1', 'link.log'));
+    symlinkSync(home, join(artifacts, 'run-1', 'up'));
+    symlinkSync('/etc', join(artifacts, 'etc'));
+
+    const read = async (path: string) => ((await connected!.client.readResource({ uri: `perfsop://artifacts/${path}` })).contents[0] as { text: string }).text;
+    expect(await read('run-1/svc.log')).toBe('inside');
+
+    const escapes = [
+      '../outside.txt',
+      'run-1/../../outside.txt',
+      '%2e%2e/outside.txt',
+      '%2E%2E%2Foutside.txt',
+      'run-1%2F..%2F..%2Foutside.txt',
+      `${outside.split('/').map(encodeURIComponent).join('/')}`,
+      encodeURIComponent(outside),
+      '/etc/passwd',
+      'run-1/link.log',
+      'run-1/up/outside.txt',
+      'etc/passwd',
+    ];
+    for (const path of escapes) {
+      const attempt = connected.client.readResource({ uri: `perfsop://artifacts/${path}` });
+      await expect(attempt, path).rejects.toThrow(/outside the artifacts folder|no artifact at/);
+      await attempt.catch((error: Error) => expect(error.message).not.toContain('TOP SECRET'));
+    }
   });
 });
