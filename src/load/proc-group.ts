@@ -3,34 +3,41 @@ import { readdirSync, readFileSync } from 'node:fs';
 // Linux reports CPU times in clock ticks; 100 per second on every mainstream kernel configuration.
 const TICKS_PER_SECOND = 100;
 
-interface GroupMember {
+export interface ProcessInfo {
   pid: number;
+  ppid: number;
+  pgid: number;
+  /** One letter, as ps shows it: R, S, D, Z (zombie), … */
   state: string;
   cpuTicks: number;
 }
 
-/** Processes of a process group, from /proc; undefined where /proc is not available (not Linux). */
-function groupMembers(pgid: number): GroupMember[] | undefined {
+/** Every process this user can see, from /proc; undefined where /proc is not available (not Linux). */
+export function listProcesses(): ProcessInfo[] | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return undefined;
   }
-  const members: GroupMember[] = [];
+  const processes: ProcessInfo[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // The command name (field 2) may hold spaces and parentheses; the fields after it are fixed.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue; // field 5: pgrp
-      members.push({ pid: Number(entry), state: fields[0]!, cpuTicks: Number(fields[11]) + Number(fields[12]) }); // fields 3, 14, 15
+      // fields 3 (state), 4 (ppid), 5 (pgrp), 14 and 15 (utime, stime)
+      processes.push({ pid: Number(entry), state: fields[0]!, ppid: Number(fields[1]), pgid: Number(fields[2]), cpuTicks: Number(fields[11]) + Number(fields[12]) });
     } catch {
       // the process exited while we looked
     }
   }
-  return members;
+  return processes;
+}
+
+function groupMembers(pgid: number): ProcessInfo[] | undefined {
+  return listProcesses()?.filter((p) => p.pgid === pgid);
 }
 
 /**

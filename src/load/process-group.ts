@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { Socket } from 'node:net';
 import { groupAlive } from './proc-group.js';
 
 /**
  * Every process perfsop starts runs as the leader of its own process group, so stopping it stops
  * whatever it spawned too (a shell, npm, a cluster of workers). The groups still alive are killed
- * when perfsop exits, however it exits short of SIGKILL.
+ * when perfsop exits, however it exits short of SIGKILL; the reaper below covers SIGKILL.
  */
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -18,11 +19,90 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * The reaper: one small shell per perfsop process, in its own session, that reads "+PGID" and
+ * "-PGID" lines on a pipe from perfsop and, when that pipe reaches end-of-file, sends SIGTERM to
+ * every group still listed and SIGKILL a second later. The pipe ends when perfsop dies however it
+ * dies: the kernel closes a killed process's descriptors, so `kill -9`, an OOM kill or a crash in
+ * native code all reach it, where the 'exit' hook above runs only for a normal exit.
+ *
+ * Why one reaper rather than a guard in each group: a guard per spawn would be one more process in
+ * every command-benchmark run (its fork timed with the command, and its presence read as "left
+ * processes behind" by superviseChild), and it would have to sit between perfsop and the child,
+ * in the way of IPC, exit codes and signals. One shell per perfsop costs about a megabyte and
+ * leaves every child exactly as it was. It runs in its own session so a signal to perfsop's group
+ * (a client killing its server's group) does not take it down together with perfsop.
+ *
+ * A group is listed from its spawn until no process of it remains (see unregister), so processes a
+ * leader left behind are still covered. If the reaper itself dies, the next spawn starts a new one
+ * and lists every live group again.
+ */
+const REAPER_SCRIPT = `
+set -f
+groups=' '
+while read -r op pgid; do
+  case $op in
+    +) groups="$groups$pgid " ;;
+    -) case $groups in *" $pgid "*) groups="\${groups%% $pgid *} \${groups#* $pgid }" ;; esac ;;
+  esac
+done
+alive=''
+for p in $groups; do kill -TERM -"$p" 2>/dev/null && alive="$alive $p"; done
+[ -n "$alive" ] || exit 0
+sleep 1
+for p in $alive; do kill -KILL -"$p" 2>/dev/null; done
+`;
+
+let reaper: ChildProcess | undefined;
+
+/** Tells the reaper (started on first use) that group `pgid` exists (`+`) or is gone (`-`). */
+function tellReaper(op: '+' | '-', pgid: number): void {
+  if (op === '+' && !reaper) startReaper();
+  if (reaper?.stdin?.writable) reaper.stdin.write(`${op} ${pgid}\n`);
+}
+
+function startReaper(): void {
+  const child = spawn('/bin/sh', ['-c', REAPER_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  reaper = child;
+  // The reaper must not keep perfsop alive: neither the process nor its pipe holds the event loop.
+  child.unref();
+  if (child.stdin instanceof Socket) child.stdin.unref();
+  // A reaper that could not start or died is replaced at the next spawn; writing to it meanwhile
+  // must not crash perfsop.
+  child.stdin?.on('error', () => {});
+  const forget = () => {
+    if (reaper === child) reaper = undefined;
+  };
+  child.once('error', forget);
+  child.once('exit', forget);
+  for (const group of live) if (group.pid !== undefined) child.stdin?.write(`+ ${group.pid}\n`);
+}
+
+/**
+ * Unlists a group once none of its processes runs (the leader may exit first, e.g. a shell whose
+ * server is still closing), so the reaper neither signals a reused id nor lists dead groups forever.
+ */
+function unregister(child: ChildProcess): void {
+  live.delete(child);
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  // Looked at after the other 'exit' listeners ran: scanning /proc here first would delay the exit
+  // time superviseChild records for a command benchmark.
+  const check = (tries: number) => {
+    if (!groupAlive(pgid)) tellReaper('-', pgid);
+    else if (tries < 600) setTimeout(() => check(tries + 1), 100).unref();
+  };
+  setTimeout(() => check(0), 0).unref();
+}
+
 export function spawnGroup(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
   installExitHook();
   const child = spawn(command, args, { ...options, detached: true });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  if (child.pid !== undefined) {
+    live.add(child);
+    tellReaper('+', child.pid);
+  }
+  child.once('exit', () => unregister(child));
   child.once('error', () => live.delete(child));
   return child;
 }
