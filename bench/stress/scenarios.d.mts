@@ -14,6 +14,8 @@ export interface ProcessLoadResult {
   processes: number;
   opsPerProcess: number;
   inFlight: number;
+  privateKeys: number;
+  sharedKeys: number;
   operations: number;
   elapsedMs: number;
   /** Milliseconds per call, by operation (store, retrieve, list, search, delete, verify ...). */
@@ -62,6 +64,7 @@ export function httpSessions(options: {
   sseSessions?: number;
   callsEach?: number;
   pid?: number;
+  tag?: string;
   log?: (line: string) => void;
 }): Promise<HttpSessionsResult>;
 

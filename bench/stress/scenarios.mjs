@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { readFileSync } from 'node:fs';
 import { createRng, randomIndex, sentence } from '../lib/prng.mjs';
 import { elapsedMs, summarize } from '../lib/stats.mjs';
@@ -51,7 +52,9 @@ class Recorder {
     try {
       result = await fn();
     } catch (error) {
-      this.errors.push({ where, op: label, message: String(error?.message ?? error) });
+      // fetch hides the network error (ECONNRESET, ...) in `cause`.
+      const cause = error?.cause ? ` (${error.cause.code ?? ''} ${error.cause.message ?? error.cause})` : '';
+      this.errors.push({ where, op: label, message: `${error?.message ?? error}${cause}` });
       return undefined;
     }
     (this.latency[label] ??= []).push(elapsedMs(start));
@@ -296,7 +299,7 @@ export async function processLoad(options) {
   }
   const busyErrors = rec.errors.filter((e) => BUSY.test(e.message)).length;
   return {
-    processes, opsPerProcess, inFlight, operations: done, elapsedMs: elapsed,
+    processes, opsPerProcess, inFlight, privateKeys, sharedKeys, operations: done, elapsedMs: elapsed,
     latency: rec.latency, errors: rec.errors, busyErrors, busyInLogs, problems: rec.problems, lostWrites,
     sharedWrites: state.sharedWrites.length,
   };
@@ -447,7 +450,12 @@ async function runSession(rec, url, transportKind, id, calls, onProgress) {
         const keys = result?.structuredContent.results.map((r) => r.key);
         if (result && (keys.length !== 1 || keys[0] !== key)) rec.problem('wrong answer', `${where}: search for ${key}'s word gave ${JSON.stringify(keys)}`);
       } else if (tool === 'tools/list') {
-        const result = await rec.call(tool, where, () => client.listTools());
+        // client.request rather than client.listTools: listTools compiles an AJV validator for every
+        // tool's output schema on each call, 0.2-1 s of client CPU for perfsop's 54 KB tool list on
+        // this 2-core machine. 55 sessions in one client process would then measure that, block the
+        // client's event loop for seconds and make it reuse keep-alive sockets the server had
+        // closed meanwhile (`fetch failed: other side closed`).
+        const result = await rec.call(tool, where, () => client.request({ method: 'tools/list' }, ListToolsResultSchema));
         if (result && !result.tools.some((t) => t.name === 'memory_usage')) rec.problem('wrong answer', `${where}: tools/list without memory_usage`);
       } else {
         // A tiny timeframe keeps the report to this run's data; what matters is that it answers.
@@ -459,6 +467,14 @@ async function runSession(rec, url, transportKind, id, calls, onProgress) {
       onProgress();
     }
   } finally {
+    // A well-behaved client ends its Streamable HTTP session (DELETE), so the server can free it
+    // now rather than after 30 idle minutes; the SSE session ends when its stream closes.
+    if (transport instanceof StreamableHTTPClientTransport) {
+      await rec.call('terminate', where, async () => {
+        await transport.terminateSession();
+        return {};
+      });
+    }
     await client.close();
   }
 }
@@ -468,7 +484,8 @@ async function runSession(rec, url, transportKind, id, calls, onProgress) {
  * against one perfsop --http at `url`, each making `callsEach` calls one after another.
  */
 export async function httpSessions(options) {
-  const { url, sessions = 50, sseSessions = 5, callsEach = 40, pid, log = () => {} } = options;
+  // `tag` makes session ids (and so keys) unique across several runs on one database.
+  const { url, sessions = 50, sseSessions = 5, callsEach = 40, pid, tag = '', log = () => {} } = options;
   const rec = new Recorder();
   const rssBefore = pid ? rssKb(pid) : null;
   let done = 0;
@@ -478,8 +495,8 @@ export async function httpSessions(options) {
   const start = process.hrtime.bigint();
   try {
     await Promise.all([
-      ...Array.from({ length: sessions }, (_, i) => runSession(rec, url, 'streamable', `s${i}`, callsEach, () => done++)),
-      ...Array.from({ length: sseSessions }, (_, i) => runSession(rec, url, 'sse', `sse${i}`, callsEach, () => done++)),
+      ...Array.from({ length: sessions }, (_, i) => runSession(rec, url, 'streamable', `${tag}s${i}`, callsEach, () => done++)),
+      ...Array.from({ length: sseSessions }, (_, i) => runSession(rec, url, 'sse', `${tag}sse${i}`, callsEach, () => done++)),
     ]);
   } finally {
     clearInterval(ticker);

@@ -14,7 +14,7 @@ describe(`${SESSIONS} concurrent Streamable HTTP sessions on one perfsop --http`
   it(`answers ${CALLS_EACH} calls in each of ${SESSIONS} Streamable HTTP and ${SSE_SESSIONS} SSE sessions, each with its own data`, async () => {
     const home = tempDir();
     // An empty CLAUDE_CONFIG_DIR: token_usage must not read this machine's real transcripts.
-    const server = await startHttpPerfsop([], { PERFSOP_HOME: home, CLAUDE_CONFIG_DIR: join(home, 'claude'), PERFSOP_LOG_LEVEL: 'warn' });
+    const server = await startHttpPerfsop([], { PERFSOP_HOME: home, CLAUDE_CONFIG_DIR: join(home, 'claude') });
     try {
       const result = await httpSessions({ url: server.url, sessions: SESSIONS, sseSessions: SSE_SESSIONS, callsEach: CALLS_EACH, pid: server.child.pid, log });
       for (const { op, n, p50, p99 } of latencySummary(result.latency)) log(`${op}: ${n} calls, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
