@@ -26,11 +26,12 @@ describe('8 perfsop processes on one database under a mixed memory_usage load', 
     for (const { op, n, p50, p99 } of latencySummary(result.latency)) log(`${op}: ${n} calls, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
     log(`${result.operations} operations in ${(result.elapsedMs / 1000).toFixed(1)} s; ${result.sharedWrites} stores to shared keys`);
 
-    expect(result.errors.slice(0, 20)).toEqual([]);
-    expect(result.busyErrors).toBe(0);
-    expect(result.busyInLogs).toBe(0);
-    expect(result.problems.slice(0, 20)).toEqual([]);
-    expect(result.lostWrites).toBe(0);
+    // Counts first, with the first few cases as the message: a broken run can have thousands.
+    expect(result.busyErrors, 'calls answered SQLITE_BUSY / database is locked').toBe(0);
+    expect(result.busyInLogs, 'SQLITE_BUSY in the servers\' stderr').toBe(0);
+    expect(result.errors.length, JSON.stringify(result.errors.slice(0, 10), null, 1)).toBe(0);
+    expect(result.lostWrites, JSON.stringify(result.problems.filter((p) => p.kind === 'lost write').slice(0, 10), null, 1)).toBe(0);
+    expect(result.problems.length, JSON.stringify(result.problems.slice(0, 10), null, 1)).toBe(0);
     expect(result.operations).toBe(PROCESSES * OPS_EACH);
     // The shared keys were really contended, or the version checks would prove nothing.
     expect(result.sharedWrites).toBeGreaterThan(PROCESSES * 100);
