@@ -8,7 +8,7 @@
 //
 //   node bench/stress/run.mjs            print the figures
 //   node bench/stress/run.mjs --write    also update the stress section of bench/RESULTS.md
-//   --processes N (8) --ops N (5000) --in-flight N (4) --sessions N (50) --sse N (5) --calls N (40) --http-rounds N (2)
+//   --processes N (8) --readers N (1) --ops N (5000) --in-flight N (4) --sessions N (50) --sse N (5) --calls N (40) --http-rounds N (2)
 //
 // Runs on the built dist/ (npm run bench:stress builds first).
 import { spawn } from 'node:child_process';
@@ -33,6 +33,7 @@ function option(name, fallback) {
 const WRITE = process.argv.includes('--write');
 const PROCESSES = option('processes', 8);
 const OPS = option('ops', 5_000);
+const READERS = option('readers', 1);
 const IN_FLIGHT = option('in-flight', 4);
 const SESSIONS = option('sessions', 50);
 const SSE = option('sse', 5);
@@ -117,12 +118,14 @@ function report(load, http, context, seconds) {
     '',
     '- Latencies are per call as the client sees it, with every process or session sending at once, so they include the queueing behind the others; ' +
       'they are recorded, never asserted (the tests in test/stress assert on answers only).',
-    `- Load mix per process (seeded): 35% store (70% on the process's own ${load.privateKeys} keys, 30% on ${load.sharedKeys} keys all processes share), 30% retrieve (own, shared, ` +
+    `- Load mix per process (seeded; the last ${load.readers} of the ${load.processes} only retrieve, 85% shared keys, so their read cache is never ` +
+      'cleared by a write of their own and only `PRAGMA data_version` keeps it fresh): 35% store (70% on the process's own ${load.privateKeys} keys, 30% on ${load.sharedKeys} keys all processes share), 30% retrieve (own, shared, ` +
       'or another process\'s keys), 10% search for a word only one key\'s values hold, 10% list of the own prefix, 15% delete of an own key; ' +
       'a process never has two calls on one key in flight, so each key sees its operations in order.',
     '- Lost writes: keys whose final state, read by a fresh process, is not the last acknowledged write (own keys: exact value and version, or absent ' +
       'after a delete; shared keys: the stores\' answered versions are exactly 1..N and the final row is version N with its value). Each answer is also ' +
-      'checked during the run (versions, read-your-writes, monotonic reads of shared keys, search and list counts).',
+      'checked during the run (versions, read-your-writes, search and list counts, and every retrieve of a shared key sees at least the newest ' +
+      'version any process had acknowledged when it was sent).',
     '- HTTP sessions: each stores, retrieves and searches its own keys (answers checked to be its own), lists tools (`client.request`, see below), and ' +
       'calls performance_report (summary, 1h) or token_usage (1h) in turn; Streamable HTTP sessions end with a DELETE. ' +
       '`tools/list` goes through `client.request` rather than `client.listTools()`, which compiles an AJV validator per output schema on every call ' +
@@ -137,7 +140,7 @@ async function main() {
     const dir = await resources.tempDir('perfsop-bench-stress-');
     log(`stdio: ${PROCESSES} processes x ${OPS} operations`);
     const load = await processLoad({
-      cli: CLI, dbPath: join(dir, 'shared.db'), processes: PROCESSES, opsPerProcess: OPS, inFlight: IN_FLIGHT, env: { PERFSOP_HOME: dir }, log,
+      cli: CLI, dbPath: join(dir, 'shared.db'), processes: PROCESSES, readers: READERS, opsPerProcess: OPS, inFlight: IN_FLIGHT, env: { PERFSOP_HOME: dir }, log,
     });
     resources.checkBudget();
     const server = await startHttp(resources, dir);

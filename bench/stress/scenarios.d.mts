@@ -12,6 +12,8 @@ export interface Problem {
 
 export interface ProcessLoadResult {
   processes: number;
+  /** Processes that only retrieve (shared keys and other processes' keys). */
+  readers: number;
   opsPerProcess: number;
   inFlight: number;
   privateKeys: number;
@@ -35,6 +37,7 @@ export function processLoad(options: {
   cli: string;
   dbPath: string;
   processes?: number;
+  readers?: number;
   opsPerProcess?: number;
   inFlight?: number;
   privateKeys?: number;

@@ -77,22 +77,29 @@ class Recorder {
  * The operations one process will send, drawn up front from its own seeded PRNG, so a run is the
  * same sequence of requests every time whatever the interleaving.
  */
-function planOps(rng, proc, { opsPerProcess, processes, privateKeys, sharedKeys }) {
+function planOps(rng, proc, { opsPerProcess, processes, privateKeys, sharedKeys, reader }) {
   const ops = [];
   const own = () => `p${proc}/k${randomIndex(rng, privateKeys)}`;
   const shared = () => `shared/k${randomIndex(rng, sharedKeys)}`;
+  const foreign = () => {
+    const other = (proc + 1 + randomIndex(rng, processes - 1)) % processes;
+    return `p${other}/k${randomIndex(rng, privateKeys)}`;
+  };
   for (let i = 0; i < opsPerProcess; i++) {
     const roll = rng();
+    if (reader) {
+      // A process that only reads never clears its read cache by writing, so every retrieve after
+      // the first of a key is served from that cache: only PRAGMA data_version keeps it fresh.
+      ops.push({ kind: 'retrieve', key: roll < 0.85 ? shared() : foreign() });
+      continue;
+    }
     if (roll < 0.35) ops.push({ kind: 'store', key: rng() < 0.7 ? own() : shared() });
     else if (roll < 0.65) {
       const which = rng();
       if (which < 0.6) ops.push({ kind: 'retrieve', key: own() });
       else if (which < 0.9) ops.push({ kind: 'retrieve', key: shared() });
-      else {
-        // Another process's private key: its owner may be changing it right now.
-        const other = (proc + 1 + randomIndex(rng, processes - 1)) % processes;
-        ops.push({ kind: 'retrieve', key: `p${other}/k${randomIndex(rng, privateKeys)}` });
-      }
+      // Another process's private key: its owner may be changing it right now.
+      else ops.push({ kind: 'retrieve', key: foreign() });
     } else if (roll < 0.75) ops.push({ kind: 'search', key: own() });
     else if (roll < 0.85) ops.push({ kind: 'list', key: `p${proc}/` });
     else ops.push({ kind: 'delete', key: own() });
@@ -143,6 +150,7 @@ async function runProcess(rec, state, proc, client, ops, { inFlight, valueBytes,
       if (key.startsWith('shared/')) {
         seeShared(key, version, 'store of');
         state.sharedWrites.push({ proc, key, version, value });
+        state.sharedAcked.set(key, Math.max(state.sharedAcked.get(key) ?? 0, version));
       } else {
         const want = expected?.present ? expected.version + 1 : 1;
         if (version !== want || created !== (want === 1)) rec.problem('version', `${where}: store ${key} answered version ${version} created ${created}, expected version ${want}`);
@@ -150,10 +158,16 @@ async function runProcess(rec, state, proc, client, ops, { inFlight, valueBytes,
         state.privateWrites.get(key).add(value);
       }
     } else if (kind === 'retrieve') {
+      // A store acknowledged to any process before this read was sent has committed, so the read
+      // must see it or something newer (the per-process caches must not serve an older row).
+      const floor = state.sharedAcked.get(key) ?? 0;
       const result = await rec.call('retrieve', where, () => memory({ action: 'retrieve', key }));
       if (!result) return;
       const { found, value, version } = result.structuredContent;
       const owner = ownerOf(key);
+      if (owner === null && (found ? version : 0) < floor) {
+        rec.problem('stale read', `${where}: retrieve ${key} gave ${found ? `version ${version}` : 'not found'} after version ${floor} was acknowledged`);
+      }
       if (owner === null) {
         if (found) {
           seeShared(key, version, 'retrieve of');
@@ -248,13 +262,15 @@ function stdioPerfsop(cli, env, name) {
 export async function processLoad(options) {
   const {
     cli, dbPath, processes = 8, opsPerProcess = 5_000, inFlight = 4, privateKeys = 40, sharedKeys = 16,
-    valueBytes = 120, seed = 0x51e55, env = {}, log = () => {},
+    readers = 1, valueBytes = 120, seed = 0x51e55, env = {}, log = () => {},
   } = options;
   const rec = new Recorder();
   const state = {
     privateModel: new Map(),
     privateWrites: new Map(),
     sharedWrites: [],
+    /** Shared key -> highest version any process has had acknowledged so far. */
+    sharedAcked: new Map(),
     sharedReads: [],
     foreignReads: [],
   };
@@ -274,7 +290,9 @@ export async function processLoad(options) {
     const start = process.hrtime.bigint();
     try {
       await Promise.all(servers.map((server, p) => {
-        const ops = planOps(createRng(seed + p), p, { opsPerProcess, processes, privateKeys, sharedKeys });
+        // The last `readers` processes only read; the others send the mixed load.
+        const reader = p >= processes - readers;
+        const ops = planOps(createRng(seed + p), p, { opsPerProcess, processes, privateKeys, sharedKeys, reader });
         // Filler text only; which value goes with which store depends on the interleaving anyway.
         const rng = createRng(seed + processes + p);
         return runProcess(rec, state, p, server.client, ops, { inFlight, valueBytes, rng, onProgress: () => done++ });
@@ -299,7 +317,7 @@ export async function processLoad(options) {
   }
   const busyErrors = rec.errors.filter((e) => BUSY.test(e.message)).length;
   return {
-    processes, opsPerProcess, inFlight, privateKeys, sharedKeys, operations: done, elapsedMs: elapsed,
+    processes, readers, opsPerProcess, inFlight, privateKeys, sharedKeys, operations: done, elapsedMs: elapsed,
     latency: rec.latency, errors: rec.errors, busyErrors, busyInLogs, problems: rec.problems, lostWrites,
     sharedWrites: state.sharedWrites.length,
   };
