@@ -119,7 +119,7 @@ function report(load, http, context, seconds) {
     '- Latencies are per call as the client sees it, with every process or session sending at once, so they include the queueing behind the others; ' +
       'they are recorded, never asserted (the tests in test/stress assert on answers only).',
     `- Load mix per process (seeded; the last ${load.readers} of the ${load.processes} only retrieve, 85% shared keys, so their read cache is never ` +
-      'cleared by a write of their own and only `PRAGMA data_version` keeps it fresh): 35% store (70% on the process's own ${load.privateKeys} keys, 30% on ${load.sharedKeys} keys all processes share), 30% retrieve (own, shared, ` +
+      `cleared by a write of their own and only \`PRAGMA data_version\` keeps it fresh): 35% store (70% on the process's own ${load.privateKeys} keys, 30% on ${load.sharedKeys} keys all processes share), 30% retrieve (own, shared, ` +
       'or another process\'s keys), 10% search for a word only one key\'s values hold, 10% list of the own prefix, 15% delete of an own key; ' +
       'a process never has two calls on one key in flight, so each key sees its operations in order.',
     '- Lost writes: keys whose final state, read by a fresh process, is not the last acknowledged write (own keys: exact value and version, or absent ' +
