@@ -188,7 +188,7 @@ const INVALID = Symbol('invalid body');
 async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
-    sendJsonRpcError(res, 413, INVALID_REQUEST, `Request body too large: ${declared} bytes; the limit is ${maxBytes}`, true);
+    refuseTooLarge(req, res, `Request body too large: ${declared} bytes; the limit is ${maxBytes}`);
     return INVALID;
   }
   const chunks: Buffer[] = [];
@@ -196,7 +196,7 @@ async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: 
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > maxBytes) {
-      sendJsonRpcError(res, 413, INVALID_REQUEST, `Request body too large: over ${maxBytes} bytes`, true);
+      refuseTooLarge(req, res, `Request body too large: over ${maxBytes} bytes`);
       return INVALID;
     }
     chunks.push(chunk as Buffer);
@@ -213,14 +213,23 @@ async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: 
     return INVALID;
   }
   if (!JSONRPCMessageSchema.safeParse(value).success) {
-    sendJsonRpcError(res, 400, INVALID_REQUEST, invalidRequestMessage(value), false, readableId(value));
+    sendJsonRpcError(res, 400, INVALID_REQUEST, invalidRequestMessage(value), readableId(value));
     return INVALID;
   }
   return value;
 }
 
-function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string, closeConnection = false, id: string | number | null = null): void {
-  if (closeConnection) res.setHeader('Connection', 'close');
+/**
+ * 413, then the rest of the upload read and dropped unbuffered, on a connection left open.
+ * Closing it mid-upload resets it, and a client still writing (fetch, any HTTP library) sees only
+ * the broken pipe, never the 413 and its message. Node's requestTimeout bounds an endless upload.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, message: string): void {
+  sendJsonRpcError(res, 413, INVALID_REQUEST, message);
+  req.resume();
+}
+
+function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string, id: string | number | null = null): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(jsonRpcError(code, message, id)));
 }
