@@ -71,16 +71,20 @@ function serverSandbox(): { root: string; env: Record<string, string> } {
     PERFSOP_CONFIG: join(home, 'perfsop.config.json'),
     TMPDIR: join(root, 'tmp'),
     CLAUDE_CONFIG_DIR: join(root, 'claude'),
-    PERFSOP_LOG_LEVEL: 'error',
+    PERFSOP_LOG_LEVEL: process.env.FUZZ_DEBUG ? 'debug' : 'error',
   };
   return { root, env };
 }
 
-/** What exists outside the sandbox that a stray write could have created. */
-function outsideSnapshot(root: string): { git: string; tmp: string[] } {
+/**
+ * What exists outside the sandbox that a stray write of this server could have created: the
+ * repository's status, and entries in the system temp folder that are tied to this server. Other
+ * engineers' test runs on this machine write perfsop-* files there at the same time, so only
+ * names carrying the server's pid (perfsop-agent-<pid>-...) or the fuzzer's escape name count.
+ */
+function outsideSnapshot(pid: number): { git: string; tmp: string[] } {
   const git = execFileSync('git', ['status', '--porcelain', '--untracked-files=all', '--ignored=no'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  // Other test runs on this machine make perfsop-test-* folders; anything else named perfsop-* is a server writing outside its TMPDIR.
-  const tmp = readdirSync(tmpdir()).filter((name) => (name.startsWith('perfsop-') && !name.startsWith('perfsop-test-') && join(tmpdir(), name) !== root) || name.includes(ESCAPE_NAME));
+  const tmp = readdirSync(tmpdir()).filter((name) => name.includes(`-${pid}-`) || name.includes(ESCAPE_NAME));
   return { git, tmp };
 }
 
@@ -139,12 +143,17 @@ describe('fuzzing every tool of the built server over stdio', () => {
     target = await startFixtureServer();
     profilePath = join(sandbox.root, 'home', 'fuzz.cpuprofile');
     await recordProfile(profilePath);
-    before = outsideSnapshot(sandbox.root);
     transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: sandbox.env, cwd: join(sandbox.root, 'home'), stderr: 'pipe' });
     transport.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     client = new Client({ name: 'perfsop-fuzz', version: '0' });
     await client.connect(transport);
     tools = (await client.listTools()).tools;
+    before = outsideSnapshot(transport.pid!);
+    // One model of each type from the start, so generated neural_predict calls can reach a model.
+    const examples = Array.from({ length: 8 }, (_, i) => ({ input: { bottleneck: i % 2 ? 'n+1 queries' : 'hot loop', impact: i }, output: { technique: i % 2 ? 'batch' : 'memoize' } }));
+    for (const pattern_type of ['coordination', 'optimization', 'prediction']) {
+      await callOk(client, 'neural_train', { pattern_type, training_data: JSON.stringify(examples), epochs: 2 });
+    }
   });
 
   afterAll(async () => {
@@ -174,10 +183,35 @@ describe('fuzzing every tool of the built server over stdio', () => {
       connections: [1, 2],
       amount: [5, 20],
       iterations: [1, 3],
-      epochs: [1, 5],
-      hidden: [4],
-      timeframe: ['24h', 'all', '7d'],
+      epochs: [1, 5, 1000],
+      hidden: [4, 256],
+      // Edges of time: ranges that overflow a Date, and days that do not exist.
+      timeframe: ['24h', 'all', '7d', '9999999999w', '0h', '-1d', '1e3d', '99999999999999999999h'],
+      since: ['2026-13-45', '9999-12-31', '0000-01-01', '2026-03-01T25:00:00Z', '+275760-09-13'],
+      until: ['2026-02-30', '-271821-04-20', '2026-03-01'],
+      timezone: ['UTC', 'Invalid/Zone', 'America/New_York', '+05:00', 'Etc/GMT+14'],
+      // Token counts at the integer limit: costs that overflow to Infinity.
+      usage: [
+        { operation: 'fuzz', model: 'claude-sonnet-4-5', input_tokens: Number.MAX_SAFE_INTEGER, output_tokens: Number.MAX_SAFE_INTEGER, cache_read_input_tokens: Number.MAX_SAFE_INTEGER },
+        [{ model: 'claude-opus-4-1', input_tokens: 1, cost_usd: 1e308 }, { model: 'claude-opus-4-1', input_tokens: 1, cost_usd: 1e308 }],
+        { model: 'unknown-model', input_tokens: 0, output_tokens: 0, timestamp: '9999-12-31T23:59:59Z' },
+      ],
+      learning_rate: [1, 1e-300],
+      seed: [-1, 2 ** 53],
+      validation_split: [0.5, 0.05],
+      top: [50, 1],
+      baseline: [1, 2 ** 53, 'before', 0],
       text: ['hello world'],
+      // Values that reach the load generator's request building: header injection, odd methods.
+      headers: [{ 'x-a': 'b' }, { 'x-bad': 'a\r\nInjected: 1' }, { 'x\u0000': 'y' }, { '': 'x' }, { Host: 'example.com' }, { 'content-length': '-1' }, { 'transfer-encoding': 'chunked' }],
+      method: ['GET', 'POST', 'G E T', '\u0000', 'CONNECT', 'get', 'x'.repeat(1000)],
+      requests: [[{ method: 'GET', path: '/' }], [{ path: '/a\r\nb' }], [{ path: '/', body: { deep: [[[1]]] } }, { path: '/x', method: 'DELETE', headers: { a: '\u00e9' } }]],
+      body: ['x', { a: 1 }, [1, 2], '\u0000'],
+      capacity: [true],
+      pipelining: [1, 2, 100],
+      rate: [1, 1000, 0.001],
+      metrics: [['cpu_usage'], ['response_time', 'memory', 'gc']],
+      heap: [true],
       model: ['claude-sonnet-4-5'],
     };
     let calls = 0;
@@ -220,11 +254,14 @@ describe('fuzzing every tool of the built server over stdio', () => {
       if (error instanceof Error) error.message = error.message.replace(/(.)\1{99,}/gsu, (run, char: string) => `<${run.length} x ${JSON.stringify(char)}>`);
       throw error;
     }
+    if (process.env.FUZZ_DEBUG) writeFileSync('/tmp/proto-fuzz-server.log', stderr);
     console.info(`fuzz: ${calls} calls in ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${SEED}`, Object.fromEntries([...outcomes].filter(([name]) => name.length < 40)));
     // Every tool was reached past its argument validation at least once.
     for (const tool of tools) expect(outcomes.get(tool.name)?.ok, tool.name).toBeGreaterThan(0);
     expect(stderr).not.toMatch(/Unhandled|uncaught|FATAL ERROR/i);
-    expect(outsideSnapshot(sandbox.root)).toEqual(before);
+    // An unexpected exception in a tool is logged at error level: bad input must get a clear InputError instead.
+    expect(stderr.split('\n').filter((line) => line.startsWith('perfsop error:'))).toEqual([]);
+    expect(outsideSnapshot(transport.pid!)).toEqual(before);
     for (const place of [REPO_ROOT, tmpdir(), homedir(), join(sandbox.root, '..')]) expect(existsSync(join(place, ESCAPE_NAME)), place).toBe(false);
   });
 
