@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectInMemory, textOf, type Connected } from '../helpers/mcp.js';
+import { RunStore } from '../../src/store/runs.js';
+import { callOk, connectInMemory, textOf, type Connected } from '../helpers/mcp.js';
 
 /**
  * What test/stress/fuzz.test.ts found, each kept as the smallest call that showed it. Each used
@@ -38,10 +39,40 @@ describe('token_usage record at the limits', () => {
     const result = await call('token_usage', { action: 'record', usage: [1, 2].map(() => ({ model: 'claude-sonnet-4-5', input_tokens: 1, cost_usd: 1e308 })) });
     expectAnsweredOrRefused(result, 'cost_usd');
   });
+});
 
-  it('refuses a timestamp no Date can hold, so a later report can still print it', async () => {
-    const result = await call('token_usage', { action: 'record', usage: { model: 'claude-sonnet-4-5', input_tokens: 1, timestamp: 1e300 } });
-    expectAnsweredOrRefused(result, 'timestamp');
-    expectAnsweredOrRefused(await call('token_usage', { timeframe: 'all', timezone: 'UTC' }), 'timeframe');
+describe('token_usage report over a timeframe longer than a Date can reach', () => {
+  it('reports from the start instead of failing to print the window', async () => {
+    await call('token_usage', { action: 'record', usage: { model: 'claude-sonnet-4-5', input_tokens: 5 } });
+    const report = await callOk(connected!.client, 'token_usage', { timeframe: '9999999999w', timezone: 'UTC', group_by: 'day' });
+    expect(report.timeframe).toMatchObject({ since: null });
+    expect(report.totals).toMatchObject({ input_tokens: 5 });
+  });
+});
+
+describe('performance_report filtered by a component', () => {
+  function seedRun(app: Connected['app'], name: string): void {
+    const runs = new RunStore(app.db);
+    const id = runs.createRun({ params: {}, host: {} });
+    const stats = { p50: 1, p90: 1, p95: 1, p99: 1, mean: 1, stddev: 0, min: 1, max: 1 };
+    runs.addBenchmark(id, { name, type: 'http', target: 'http://127.0.0.1:1/', stats, rps: 1, throughputBps: null, requests: 1, errors: 0, timeouts: 0, non2xx: 0, durationS: 1, iterations: null, histogram: null, thresholds: [], notes: [], extra: null }, []);
+    runs.finishRun(id, 'completed');
+  }
+
+  it('matches the name literally: LIKE wildcards in it match only themselves', async () => {
+    connected = await connectInMemory();
+    seedRun(connected.app, 'axb/checkout');
+    seedRun(connected.app, 'a_b/checkout');
+    const report = await callOk(connected.client, 'performance_report', { format: 'json', timeframe: 'all', component: 'a_b' });
+    expect((report.benchmarks as Array<{ name: string }>).map((b) => b.name)).toEqual(['a_b/checkout']);
+    const wildcards = await callOk(connected.client, 'performance_report', { format: 'json', timeframe: 'all', component: '%'.repeat(1000) });
+    expect(wildcards.benchmarks).toEqual([]);
+  });
+
+  it('refuses a name too long to be any component, before SQLite refuses the pattern', async () => {
+    const result = await call('performance_report', { component: 'x'.repeat(100_000) });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('component');
+    expect(textOf(result)).not.toMatch(/failed:|too complex/);
   });
 });
