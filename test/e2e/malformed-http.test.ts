@@ -10,17 +10,17 @@ const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/
 const listTools = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list' });
 
 /** Each malformed body, and the JSON-RPC error code it must get with a 400. */
-const MALFORMED: Array<{ name: string; body: string; code: number; id?: string | number }> = [
+const MALFORMED: Array<{ name: string; body: string; code: number; id?: string | number; says?: string }> = [
   { name: 'truncated JSON', body: '{"jsonrpc": "2.0", "id": 1, "meth', code: -32700 },
   { name: 'non-JSON garbage', body: 'hello, server \u0000', code: -32700 },
   { name: 'NaN (not JSON)', body: '{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"x":NaN}}', code: -32700 },
   { name: 'wrong jsonrpc version', body: JSON.stringify({ jsonrpc: '1.0', id: 3, method: 'tools/list' }), code: -32600, id: 3 },
   { name: 'request without method', body: JSON.stringify({ jsonrpc: '2.0', id: 'm', params: {} }), code: -32600, id: 'm' },
   { name: 'a JSON string', body: '"tools/list"', code: -32600 },
-  { name: 'batch', body: JSON.stringify([listTools(4), listTools(5)]), code: -32600 },
-  { name: '10,000-entry batch', body: JSON.stringify(Array.from({ length: 10_000 }, (_, i) => listTools(100 + i))), code: -32600 },
+  { name: 'batch', body: JSON.stringify([listTools(4), listTools(5)]), code: -32600, says: 'batches are not supported' },
+  { name: '10,000-entry batch', body: JSON.stringify(Array.from({ length: 10_000 }, (_, i) => listTools(100 + i))), code: -32600, says: 'batches are not supported' },
   { name: 'unclosed nesting 100,000 deep', body: '['.repeat(100_000), code: -32700 },
-  { name: 'nesting 100,000 deep', body: `${'['.repeat(100_000)}${']'.repeat(100_000)}`, code: -32600 },
+  { name: 'nesting 100,000 deep', body: `${'['.repeat(100_000)}${']'.repeat(100_000)}`, code: -32600, says: 'batches are not supported' },
 ];
 
 async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
@@ -28,9 +28,9 @@ async function post(url: string, body: string, headers: Record<string, string> =
   return { status: response.status, text: await response.text() };
 }
 
-function expectJsonRpcError(answer: { status: number; text: string }, code: number, id: string | number | null = null): void {
+function expectJsonRpcError(answer: { status: number; text: string }, expected: { code: number; id?: string | number; says?: string }): void {
   expect(answer.status, answer.text.slice(0, 300)).toBe(400);
-  expect(JSON.parse(answer.text)).toMatchObject({ jsonrpc: '2.0', id, error: { code } });
+  expect(JSON.parse(answer.text)).toMatchObject({ jsonrpc: '2.0', id: expected.id ?? null, error: { code: expected.code, message: expect.stringContaining(expected.says ?? '') } });
 }
 
 /**
@@ -106,22 +106,22 @@ describe('malformed JSON-RPC over HTTP', () => {
     expect(await callOk(client, 'memory_usage', { action: 'retrieve', key })).toMatchObject({ found: true, value: key });
   }
 
-  it.each(MALFORMED)('/mcp answers $name with 400 and a JSON-RPC error, with or without a session', async ({ body, code, id }) => {
-    expectJsonRpcError(await post(`${server.url}/mcp`, body), code, id ?? null);
-    expectJsonRpcError(await post(`${server.url}/mcp`, body, { 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-06-18' }), code, id ?? null);
-    await expectServing(`mcp-after-${code}-${body.length}`);
+  it.each(MALFORMED)('/mcp answers $name with 400 and a JSON-RPC error, with or without a session', async (malformed) => {
+    expectJsonRpcError(await post(`${server.url}/mcp`, malformed.body), malformed);
+    expectJsonRpcError(await post(`${server.url}/mcp`, malformed.body, { 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-06-18' }), malformed);
+    await expectServing(`mcp-after-${malformed.code}-${malformed.body.length}`);
   });
 
-  it.each(MALFORMED)('/messages answers $name with 400 and a JSON-RPC error, and the SSE session stays open', async ({ body, code, id }) => {
+  it.each(MALFORMED)('/messages answers $name with 400 and a JSON-RPC error, and the SSE session stays open', async (malformed) => {
     const sse = await openSseSession(server.url);
     try {
-      expectJsonRpcError(await post(sse.endpoint, body), code, id ?? null);
+      expectJsonRpcError(await post(sse.endpoint, malformed.body), malformed);
       // The same session still takes a valid message.
       expect((await post(sse.endpoint, JSON.stringify(listTools(1)))).status).toBe(202);
     } finally {
       sse.close();
     }
-    await expectServing(`sse-after-${code}-${body.length}`);
+    await expectServing(`sse-after-${malformed.code}-${malformed.body.length}`);
   });
 
   it('answers a 10 MB body, declared or chunked, with 413 on both endpoints', async () => {
