@@ -71,7 +71,7 @@ function serverSandbox(): { root: string; env: Record<string, string> } {
     PERFSOP_CONFIG: join(home, 'perfsop.config.json'),
     TMPDIR: join(root, 'tmp'),
     CLAUDE_CONFIG_DIR: join(root, 'claude'),
-    PERFSOP_LOG_LEVEL: process.env.FUZZ_DEBUG ? 'debug' : 'error',
+    PERFSOP_LOG_LEVEL: 'error',
   };
   return { root, env };
 }
@@ -234,7 +234,6 @@ describe('fuzzing every tool of the built server over stdio', () => {
               const result = await client.request({ method: 'tools/call', params: call as { name: string; arguments?: Record<string, unknown> } }, AnyResult);
               expectWellFormed(result, call);
               count(call.name, result.isError ? 'isError' : 'ok');
-              if (process.env.FUZZ_DEBUG && result.isError) console.log(call.name, JSON.stringify((result.content as Array<{ text?: string }>)[0]?.text?.slice(0, 160)));
             } catch (error) {
               if (!(error instanceof McpError)) throw error;
               expectProtocolError(error, call);
@@ -254,7 +253,6 @@ describe('fuzzing every tool of the built server over stdio', () => {
       if (error instanceof Error) error.message = error.message.replace(/(.)\1{99,}/gsu, (run, char: string) => `<${run.length} x ${JSON.stringify(char)}>`);
       throw error;
     }
-    if (process.env.FUZZ_DEBUG) writeFileSync('/tmp/proto-fuzz-server.log', stderr);
     console.info(`fuzz: ${calls} calls in ${((performance.now() - started) / 1000).toFixed(1)} s, seed ${SEED}`, Object.fromEntries([...outcomes].filter(([name]) => name.length < 40)));
     // Every tool was reached past its argument validation at least once.
     for (const tool of tools) expect(outcomes.get(tool.name)?.ok, tool.name).toBeGreaterThan(0);
