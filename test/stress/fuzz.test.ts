@@ -2,13 +2,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { execFileSync } from 'node:child_process';
-import { Session } from 'node:inspector/promises';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { recordCpuProfile } from '../helpers/cpu-profile.js';
 import { ESCAPE_NAME, hostilePaths, hostileUrls, toolCalls, type GeneratedCall } from '../helpers/fuzz-args.js';
 import { CLI, REPO_ROOT, callOk } from '../helpers/mcp.js';
 import { freePort } from '../helpers/ports.js';
@@ -42,18 +42,10 @@ function fuzzHotLoop(ms: number): number {
 
 /** A real .cpuprofile for bottleneck_analyze's offline mode: the one analysis that needs no service. */
 async function recordProfile(path: string): Promise<void> {
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-    fuzzHotLoop(100);
-    writeFileSync(path, JSON.stringify((await session.post('Profiler.stop')).profile));
-  } finally {
-    session.disconnect();
-  }
+  writeFileSync(path, JSON.stringify(await recordCpuProfile(() => fuzzHotLoop(100))));
 }
 
+// tools/call answers are checked by expectWellFormed, not by the SDK client, so a malformed one is seen rather than rejected.
 const AnyResult = z.looseObject({});
 
 /** Everything the server may touch lives under one root; the test checks nothing appears elsewhere. */
