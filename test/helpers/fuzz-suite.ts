@@ -13,10 +13,11 @@ import { ESCAPE_NAME, hostilePaths, hostileUrls, toolCalls, type GeneratedCall }
 import { CLI, REPO_ROOT, callOk } from './mcp.js';
 import { freePort } from './ports.js';
 import { startFixtureServer, type FixtureServer } from './processes.js';
-import { descendants } from './process-tree.js';
+import { processesMarked } from './process-tree.js';
 import { expectServing, startRawStdio } from './raw-stdio.js';
 
 const CALLS_PER_RUN = 50;
+const MARK = 'PERFSOP_FUZZ_SANDBOX';
 const IN_FLIGHT = 4;
 
 /**
@@ -51,7 +52,13 @@ function serverSandbox(): { root: string; env: Record<string, string> } {
   const home = join(root, 'home');
   for (const dir of ['home', 'tmp', 'claude']) mkdirSync(join(root, dir));
   writeFileSync(join(home, 'perfsop.config.json'), JSON.stringify(CONFIG));
-  writeFileSync(join(home, 'add.mjs'), 'export function add() { return 1 + 1; }\n');
+  // The benchmarked module leaves a process behind, as real code may: perfsop must not let it outlive the run.
+  writeFileSync(
+    join(home, 'add.mjs'),
+    "import { spawn } from 'node:child_process';\n" +
+      "spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' }).unref();\n" +
+      'export function add() { return 1 + 1; }\n',
+  );
   const env = {
     ...(process.env as Record<string, string>),
     HOME: home,
@@ -61,6 +68,8 @@ function serverSandbox(): { root: string; env: Record<string, string> } {
     TMPDIR: join(root, 'tmp'),
     CLAUDE_CONFIG_DIR: join(root, 'claude'),
     PERFSOP_LOG_LEVEL: 'error',
+    // Inherited by everything the server starts: how the leak check finds its processes, orphans included.
+    [MARK]: root,
   };
   return { root, env };
 }
@@ -156,6 +165,8 @@ export function defineFuzzSuite(options: { runs: number; seed: number }): void {
     afterAll(async () => {
       await client?.close();
       await target?.stop();
+      // A failed run may have left the server's processes behind: they carry this run's marker.
+      if (sandbox) for (const { pid } of processesMarked(MARK, sandbox.root, -1)) process.kill(pid, 'SIGKILL');
       if (sandbox) rmSync(sandbox.root, { recursive: true, force: true });
     });
 
@@ -238,7 +249,7 @@ export function defineFuzzSuite(options: { runs: number; seed: number }): void {
               }
             });
             // Every call has been answered: nothing it started may still run (a zombie counts).
-            expect(descendants(pid)).toEqual([]);
+            expect(processesMarked(MARK, sandbox.root, pid)).toEqual([]);
             await callOk(client, 'memory_usage', { action: 'store', key: `alive-${++batch}`, value: 'yes' });
             expect(await callOk(client, 'memory_usage', { action: 'retrieve', key: `alive-${batch}` })).toMatchObject({ found: true, value: 'yes' });
           }),

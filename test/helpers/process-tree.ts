@@ -1,39 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * Every live descendant of `pid` (children, grandchildren, ...), from /proc, with its command
- * line: what a server left running. Zombies count too: a child nobody reaped is still a leak.
+ * Every live process whose environment carries `NAME=value`, except `exclude`, with its command
+ * line. A server started with a unique marker in its environment passes it to everything it
+ * starts, so this finds what the server left running, including orphans that were reparented
+ * away from it (which a walk down from the server's pid would miss).
  */
-export function descendants(pid: number): Array<{ pid: number; command: string }> {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name (field 2) may hold spaces and parentheses; the fields after it are fixed.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parents.set(Number(entry), Number(fields[1])); // field 4: ppid
-    } catch {
-      // the process exited while we looked
-    }
-  }
+export function processesMarked(name: string, value: string, exclude: number): Array<{ pid: number; command: string }> {
+  const marker = `${name}=${value}`;
   const found: Array<{ pid: number; command: string }> = [];
-  const frontier = [pid];
-  while (frontier.length > 0) {
-    const parent = frontier.pop()!;
-    for (const [child, ppid] of parents) {
-      if (ppid !== parent) continue;
-      frontier.push(child);
-      found.push({ pid: child, command: commandLine(child) });
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === exclude) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) continue;
+      found.push({ pid, command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
+    } catch {
+      // the process exited while we looked, or is not ours to read
     }
   }
   return found;
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-  } catch {
-    return '(exited)';
-  }
 }
