@@ -187,6 +187,10 @@ export function defineFuzzSuite(options: { runs: number; seed: number }): void {
         key: ['k', 'swarm/a/b'],
         namespace: ['default', 'learning'],
         value: ['v', '{"p95":312}'],
+        // Full-text query syntax a search must not hand to SQLite as is.
+        pattern: ['"', 'AND', 'NEAR(a b', '*', 'a OR', '^x', 'key:x', '-x', '(', 'x"y', 'auth*', '\u0000'],
+        query: ['OR OR', ')', 'value:*', '"unterminated'],
+        prefix: ['%', '_', 'k', '\\'],
         duration: [0.3, 1],
         connections: [1, 2],
         amount: [5, 20],

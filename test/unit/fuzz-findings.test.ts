@@ -76,3 +76,13 @@ describe('performance_report filtered by a component', () => {
     expect(textOf(result)).not.toMatch(/failed:|too complex/);
   });
 });
+
+describe('names that are Object.prototype properties', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('benchmark_run and bottleneck_analyze answer that no suite or component "%s" exists', async (name) => {
+    for (const [tool, field] of [['benchmark_run', 'suite'], ['benchmark_run', 'component'], ['bottleneck_analyze', 'component']] as const) {
+      const result = await call(tool, { [field]: name });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain(`no ${field} "${name}"`);
+    }
+  });
+});
