@@ -175,6 +175,15 @@ export type ModelPriceConfig = z.infer<typeof ModelPriceSchema>;
 /** `path` is the file read, if any; `baseDir` is what relative paths in it are relative to. */
 export type Config = z.infer<typeof ConfigSchema> & { path: string | undefined; baseDir: string };
 
+/**
+ * The suite or component a caller names, or undefined: own entries only, so a name such as
+ * "__proto__" or "constructor" finds nothing instead of Object.prototype (found by fuzzing:
+ * suite "constructor" failed with "suite.benchmarks is not iterable").
+ */
+export function configEntry<T>(record: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
 /** `--config`, else `PERFSOP_CONFIG`, else `perfsop.config.json` in the working directory, else defaults. */
 export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = process.env): Config {
   const given = explicitPath ?? env.PERFSOP_CONFIG;

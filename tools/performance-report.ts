@@ -11,7 +11,8 @@ const FORMATS = ['summary', 'detailed', 'json', 'markdown', 'html'] as const;
 const input = z.object({
   format: z.enum(FORMATS).default('summary').describe('summary (a few lines), detailed / markdown (tables per benchmark, every comparison and finding), json (the full data), html (a self-contained file with charts, returned as a resource link).'),
   timeframe: z.string().default('24h').describe('How far back: 24h (default), 7d, 30d, any <n>h, <n>d or <n>w, or all.'),
-  component: z.string().min(1).optional().describe('Only this component\'s benchmarks, comparisons and analyses.'),
+  // Bounded: SQLite refuses LIKE patterns past 50,000 bytes, and no configured name is that long.
+  component: z.string().min(1).max(1000).optional().describe('Only this component\'s benchmarks, comparisons and analyses.'),
 });
 
 const point = z.object({

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../app.js';
-import type { ComponentConfig, Config } from '../config.js';
+import { configEntry, type ComponentConfig, type Config } from '../config.js';
 import { CancelledError, InputError, errorMessage } from '../errors.js';
 import { locateChildScript } from '../load/child-script.js';
 import { startComponent } from '../load/component.js';
@@ -170,7 +170,7 @@ async function analyzeLive(request: AnalysisRequest, metrics: Set<Metric>, conte
 
 function resolveComponent(request: AnalysisRequest, config: Config, policy: Policy): { name: string; component: ComponentConfig; effectiveConfig: Config } {
   if (request.component !== undefined) {
-    const component = config.components[request.component];
+    const component = configEntry(config.components, request.component);
     if (!component) {
       const known = Object.keys(config.components);
       throw new InputError('component', `no component "${request.component}" in ${config.path ?? 'the config (no perfsop.config.json found)'}`, known.length ? `known components: ${known.join(', ')}` : 'define it under components in perfsop.config.json, or send command and url');

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import type { BenchmarkConfig, ComponentConfig, Config, LoadConfig, Thresholds } from '../config.js';
+import { configEntry, type BenchmarkConfig, type ComponentConfig, type Config, type LoadConfig, type Thresholds } from '../config.js';
 import { InputError } from '../errors.js';
 import type { Policy } from '../policy.js';
 import { CAPACITY_STEPS } from './capacity.js';
@@ -91,7 +91,7 @@ const DEFAULTS = { connections: 10, duration: 10, pipelining: 1, timeoutS: 10, i
 export async function planBenchmarks(request: BenchmarkRequest, config: Config, policy: Policy): Promise<Plan> {
   const notes: string[] = [];
   if (request.suite !== undefined) {
-    const suite = config.suites[request.suite];
+    const suite = configEntry(config.suites, request.suite);
     if (!suite) {
       const known = Object.keys(config.suites);
       throw new InputError(
@@ -118,7 +118,7 @@ function adhocBenchmark(request: BenchmarkRequest, config: Config): BenchmarkCon
     return { type: 'command', name: shorten(request.command), command: request.command, ...(request.cwd ? { cwd: request.cwd } : {}) };
   }
   if (request.component !== undefined) {
-    if (!config.components[request.component]) {
+    if (!configEntry(config.components, request.component)) {
       const known = Object.keys(config.components);
       throw new InputError('component', `no component "${request.component}" in the config`, known.length ? `known components: ${known.join(', ')}` : 'define it under components in perfsop.config.json, or send a url');
     }
@@ -182,7 +182,7 @@ async function planHttp(
   notes: string[],
 ): Promise<PlannedHttp> {
   const componentName = benchmark.component;
-  const component = componentName ? config.components[componentName] : undefined;
+  const component = componentName ? configEntry(config.components, componentName) : undefined;
   if (componentName && !component) throw new InputError('suite', `benchmark "${benchmark.name}" names component "${componentName}", which the config does not define`);
   if (component?.command) policy.assertCommandAllowed('component', component.command, true);
   const targetUrl = benchmark.url ?? component?.url ?? request.url;

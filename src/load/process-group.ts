@@ -129,9 +129,17 @@ export async function stopGroup(child: ChildProcess, graceMs = 5000): Promise<vo
   while (groupAlive(pgid) && Date.now() < deadline) await sleep(20);
   if (groupAlive(pgid)) {
     signalGroup(child, 'SIGKILL');
-    for (let i = 0; i < 100 && groupAlive(pgid); i++) await sleep(20);
+    await untilGroupGone(pgid);
   }
   if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+}
+
+/**
+ * Waits (2 s at most) until no process of the group runs. SIGKILL takes effect only when the
+ * kernel next schedules the process, so right after the signal a member may still be running.
+ */
+async function untilGroupGone(pgid: number): Promise<void> {
+  for (let i = 0; i < 100 && groupAlive(pgid); i++) await sleep(20);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -201,7 +209,11 @@ export function superviseChild(child: ChildProcess, options: { signal: AbortSign
     });
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       release();
-      resolve({ code, signal, exitedAt: exitedAt ?? process.hrtime.bigint() });
+      // Settle only once what the leader left behind is really gone, so no process outlives the
+      // answer (the fuzzer saw a straggler, already sent SIGKILL, still running after it).
+      const settle = () => resolve({ code, signal, exitedAt: exitedAt ?? process.hrtime.bigint() });
+      if (child.pid === undefined) settle();
+      else void untilGroupGone(child.pid).then(settle);
     });
   });
   return { closed, stoppedBy: () => stopped, stderrTail: () => tail, leftProcesses: () => left };

@@ -109,6 +109,11 @@ export interface ReportData {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** `text` as a LIKE pattern that matches only itself (with ESCAPE '\\'). */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
 export function gatherReport(db: Db, window: { label: string; from: number; to: number }, component?: string, tokens: TokenTotals | null = null): ReportData {
   const { from, to } = window;
   const runCounts = db
@@ -116,7 +121,10 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
     .all(from, to) as Array<{ status: string; n: number }>;
   const count = (status: string) => runCounts.find((r) => r.status === status)?.n ?? 0;
 
-  const componentFilter = component ? ' AND (b.name = @component OR b.name LIKE @prefix OR r.params LIKE @param)' : '';
+  // The component is matched literally: its % and _ are escaped, so "a_b" does not match "axb"
+  // and a long run of wildcards cannot make SQLite refuse the pattern as too complex (found by
+  // fuzzing). In params it appears JSON-encoded, as the run stored it.
+  const componentFilter = component ? " AND (b.name = @component OR b.name LIKE @prefix ESCAPE '\\' OR r.params LIKE @param ESCAPE '\\')" : '';
   const benchRows = db
     .prepare(
       `SELECT r.id AS run_id, r.label, r.started_at, b.name, b.type, b.stats, b.rps
@@ -124,7 +132,7 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
        WHERE r.status = 'completed' AND r.started_at BETWEEN @from AND @to${componentFilter}
        ORDER BY r.started_at, r.id`,
     )
-    .all({ from, to, component: component ?? null, prefix: `${component ?? ''}/%`, param: `%"component":"${component ?? ''}"%` }) as Array<{
+    .all({ from, to, component: component ?? null, prefix: `${likeLiteral(component ?? '')}/%`, param: `%"component":${likeLiteral(JSON.stringify(component ?? ''))}%` }) as Array<{
     run_id: number;
     label: string | null;
     started_at: number;

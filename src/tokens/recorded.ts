@@ -8,7 +8,15 @@ import { InputError } from '../errors.js';
  * or an SDK response can be passed on unchanged.
  */
 
-const tokens = z.number().int().min(0);
+/**
+ * Bounds on one call. The largest context windows hold a few million tokens and no call costs a
+ * million dollars; without bounds, a few calls at Number.MAX_SAFE_INTEGER tokens or 1e308 USD add
+ * up to totals that are inexact or Infinity, which no result can carry (found by fuzzing).
+ */
+const MAX_TOKENS_PER_CALL = 1_000_000_000;
+const MAX_COST_PER_CALL_USD = 1_000_000;
+
+const tokens = z.number().int().min(0).max(MAX_TOKENS_PER_CALL);
 
 export const UsageSchema = z.object({
   operation: z.string().min(1).max(200).optional().describe('What the tokens were spent on, e.g. "optimization" (default: the call\'s `operation`).'),
@@ -22,7 +30,7 @@ export const UsageSchema = z.object({
   session: z.string().min(1).max(200).optional().describe('A session or conversation id, to group by.'),
   project: z.string().min(1).max(1000).optional().describe('A project name or path, to group by.'),
   timestamp: z.union([z.string(), z.number()]).optional().describe('When the call happened: ISO 8601 or epoch milliseconds (default: now).'),
-  cost_usd: z.number().min(0).optional().describe('The cost the provider reported; used in cost_mode auto and display.'),
+  cost_usd: z.number().min(0).max(MAX_COST_PER_CALL_USD).optional().describe('The cost the provider reported; used in cost_mode auto and display.'),
   id: z.string().min(1).max(500).optional().describe('A unique id of the call (e.g. the response id): recording it twice counts it once.'),
   'gen_ai.operation.name': z.string().min(1).max(200).optional(),
   'gen_ai.request.model': z.string().min(1).max(200).optional(),

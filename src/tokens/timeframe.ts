@@ -105,6 +105,8 @@ export interface TimeframeInput {
 }
 
 const UNITS: Record<string, number> = { h: HOUR, d: DAY, w: 7 * DAY };
+/** The earliest instant a JavaScript Date represents (ECMA-262: 100,000,000 days before 1970). */
+const EARLIEST_DATE_MS = -8.64e15;
 
 /**
  * `timeframe` is relative to now (`24h`, `7d`, `30d`, any `<n>h`, `<n>d` or `<n>w`, or `all`);
@@ -125,7 +127,10 @@ export function resolveTimeframe(input: TimeframeInput, calendar: Calendar, now:
   if (!match || !(amount > 0)) {
     throw new InputError('timeframe', `unrecognised timeframe ${JSON.stringify(input.timeframe)}`, 'use "24h", "7d", "30d", any "<n>h", "<n>d" or "<n>w", or "all"; or send since/until dates');
   }
-  return { since: now - amount * UNITS[match[2]!]!, until: now + 1, label: `last ${amount}${match[2]}` };
+  // A span reaching past the earliest time a Date can hold covers everything: from the start, as
+  // "all" does, rather than a number no Date can print (found by fuzzing "9999999999w").
+  const since = now - amount * UNITS[match[2]!]!;
+  return { since: since < EARLIEST_DATE_MS ? -Infinity : since, until: now + 1, label: `last ${amount}${match[2]}` };
 }
 
 function instant(text: string, calendar: Calendar, field: 'since' | 'until', edge: 'start' | 'end'): number {

@@ -3,13 +3,14 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
 import { registerSecret } from '../secrets.js';
 import { createServer } from '../server.js';
 import { HttpGuard, isLoopback } from './http-guard.js';
+import { BATCH_REFUSED, INVALID_REQUEST, MAX_MESSAGE_BYTES, PARSE_ERROR, invalidRequestMessage, jsonRpcError, readableId } from './json-rpc-errors.js';
 
 export interface HttpOptions {
   host: string;
@@ -34,7 +35,7 @@ interface Session {
   lastActive: number;
 }
 
-const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+const DEFAULT_MAX_BODY = MAX_MESSAGE_BYTES;
 /** Each session holds a server object; a cap keeps a misbehaving client from exhausting memory. */
 const MAX_SESSIONS = 1000;
 
@@ -76,7 +77,7 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
   }
 
   async function handleStreamable(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = req.method === 'POST' ? await readJson(req, res, maxBody) : undefined;
+    const body = req.method === 'POST' ? await readMessage(req, res, maxBody) : undefined;
     if (body === INVALID) return;
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId) {
@@ -133,7 +134,7 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
       sendJsonRpcError(res, 404, -32001, 'SSE session not found; open GET /sse first and post to the endpoint it announces');
       return;
     }
-    const body = await readJson(req, res, maxBody);
+    const body = await readMessage(req, res, maxBody);
     if (body === INVALID) return;
     session.lastActive = Date.now();
     await session.transport.handlePostMessage(req, res, body);
@@ -179,11 +180,18 @@ export async function serveHttp(app: App, options: HttpOptions): Promise<Running
 
 const INVALID = Symbol('invalid body');
 
-/** Reads a JSON body, answering 413 or a JSON-RPC parse error itself when it cannot. */
-async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
+/**
+ * Reads one JSON-RPC message from a body, answering 413, a parse error or an invalid-request
+ * error itself when it cannot. Batches (arrays) are refused at both endpoints: MCP removed
+ * batching in 2025-06-18, no SDK client sends them, and the SDK's own cap (100 entries) would
+ * still let one POST start 100 concurrent benchmark or profiling runs. The message is checked
+ * against the SDK's schema here so both endpoints answer -32600 in JSON (the SDK answers /mcp
+ * with -32700 and /messages with a plain-text echo of the whole body).
+ */
+async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
-    sendJsonRpcError(res, 413, -32600, `Request body too large: ${declared} bytes; the limit is ${maxBytes}`, true);
+    refuseTooLarge(req, res, `Request body too large: ${declared} bytes; the limit is ${maxBytes}`);
     return INVALID;
   }
   const chunks: Buffer[] = [];
@@ -191,23 +199,42 @@ async function readJson(req: IncomingMessage, res: ServerResponse, maxBytes: num
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > maxBytes) {
-      sendJsonRpcError(res, 413, -32600, `Request body too large: over ${maxBytes} bytes`, true);
+      refuseTooLarge(req, res, `Request body too large: over ${maxBytes} bytes`);
       return INVALID;
     }
     chunks.push(chunk as Buffer);
   }
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch (error) {
-    sendJsonRpcError(res, 400, -32700, `Parse error: ${(error as Error).message}`);
+    sendJsonRpcError(res, 400, PARSE_ERROR, `Parse error: ${(error as Error).message}`);
     return INVALID;
   }
+  if (Array.isArray(value)) {
+    sendJsonRpcError(res, 400, INVALID_REQUEST, BATCH_REFUSED);
+    return INVALID;
+  }
+  if (!JSONRPCMessageSchema.safeParse(value).success) {
+    sendJsonRpcError(res, 400, INVALID_REQUEST, invalidRequestMessage(value), readableId(value));
+    return INVALID;
+  }
+  return value;
 }
 
-function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string, closeConnection = false): void {
-  if (closeConnection) res.setHeader('Connection', 'close');
+/**
+ * 413, then the rest of the upload read and dropped unbuffered, on a connection left open.
+ * Closing it mid-upload resets it, and a client still writing (fetch, any HTTP library) sees only
+ * the broken pipe, never the 413 and its message. Node's requestTimeout bounds an endless upload.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, message: string): void {
+  sendJsonRpcError(res, 413, INVALID_REQUEST, message);
+  req.resume();
+}
+
+function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string, id: string | number | null = null): void {
   res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  res.end(JSON.stringify(jsonRpcError(code, message, id)));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -1,7 +1,7 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { App } from '../app.js';
 import { log } from '../log.js';
 import { createServer } from '../server.js';
+import { PerfsopStdioTransport } from './stdio-transport.js';
 
 /**
  * Serves one client over stdin/stdout until stdin closes. stdout carries only protocol messages,
@@ -14,7 +14,7 @@ export async function serveStdio(app: App): Promise<void> {
   console.debug = toStderr;
 
   const server = createServer(app);
-  const transport = new StdioServerTransport();
+  const transport = new PerfsopStdioTransport();
   await server.connect(transport);
   log.debug('serving MCP over stdio');
 

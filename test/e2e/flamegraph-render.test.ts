@@ -1,8 +1,8 @@
-import { Session } from 'node:inspector/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCpuProfile, type CpuProfile } from '../../src/profile/cpuprofile.js';
 import { renderFlameGraph } from '../../src/report/flamegraph.js';
 import { ensureChromium, openInChromium } from '../helpers/chromium.js';
+import { recordCpuProfile } from '../helpers/cpu-profile.js';
 import { REPO_ROOT } from '../helpers/mcp.js';
 
 let profile: CpuProfile;
@@ -24,16 +24,7 @@ function flamegraphE2eHotLoop(ms: number): number {
 }
 
 async function recordProfile(): Promise<CpuProfile> {
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-    flamegraphE2eHotLoop(200);
-    return parseCpuProfile((await session.post('Profiler.stop')).profile);
-  } finally {
-    session.disconnect();
-  }
+  return parseCpuProfile(await recordCpuProfile(() => flamegraphE2eHotLoop(200)));
 }
 
 async function dumpDom(html: string): Promise<string> {

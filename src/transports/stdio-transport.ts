@@ -1,0 +1,105 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { log } from '../log.js';
+import { BoundedLineSplitter } from './bounded-lines.js';
+import { BATCH_REFUSED, INVALID_REQUEST, MAX_MESSAGE_BYTES, PARSE_ERROR, invalidRequestMessage, jsonRpcError, readableId } from './json-rpc-errors.js';
+
+/**
+ * The MCP stdio transport perfsop serves on, in place of the SDK's StdioServerTransport, which on
+ * a bad line only calls onerror and answers nothing (the client waits forever) and buffers an
+ * unterminated line until it closes the connection. Here every line gets handled:
+ * - not JSON: JSON-RPC -32700 with id null;
+ * - JSON but not a JSON-RPC message (the SDK's own schema decides): -32600, with the id when
+ *   one can be read;
+ * - a batch (array): -32600, refused whole (MCP 2025-06-18 removed batching, and answering each
+ *   entry would let one line queue thousands of tool calls);
+ * - longer than MAX_MESSAGE_BYTES (the HTTP body cap): one -32600, the rest of the line dropped
+ *   unread.
+ * Then it reads the next line: one client's garbage never ends the session.
+ */
+export class PerfsopStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private readonly lines: BoundedLineSplitter;
+  private closed = false;
+
+  constructor(
+    private readonly stdin: Readable = process.stdin,
+    private readonly stdout: Writable = process.stdout,
+    maxLineBytes = MAX_MESSAGE_BYTES,
+  ) {
+    this.lines = new BoundedLineSplitter(
+      maxLineBytes,
+      (line) => this.handleLine(line),
+      () => this.reject(INVALID_REQUEST, `Invalid Request: message longer than ${maxLineBytes} bytes; the rest of the line is discarded`),
+    );
+  }
+
+  private readonly onData = (chunk: Buffer | string) => {
+    this.lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  };
+
+  private readonly onStreamError = (error: Error) => {
+    this.onerror?.(error);
+  };
+
+  // A client that goes away mid-answer makes stdout emit EPIPE; without a listener that error
+  // would end the process instead of the session.
+  private readonly onWriteError = (error: Error) => {
+    log.debug('stdout closed by the client', error);
+    void this.close();
+  };
+
+  async start(): Promise<void> {
+    this.stdin.on('data', this.onData);
+    this.stdin.on('error', this.onStreamError);
+    this.stdout.on('error', this.onWriteError);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stdin.off('data', this.onData);
+    this.stdin.off('error', this.onStreamError);
+    if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
+    this.lines.clear();
+    this.onclose?.();
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed || this.stdout.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (this.stdout.write(`${JSON.stringify(message)}\n`)) resolve();
+      else this.stdout.once('drain', resolve);
+    });
+  }
+
+  private handleLine(line: string): void {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      this.reject(PARSE_ERROR, `Parse error: ${(error as Error).message}`);
+      return;
+    }
+    if (Array.isArray(value)) {
+      this.reject(INVALID_REQUEST, BATCH_REFUSED);
+      return;
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(value);
+    if (!parsed.success) {
+      this.reject(INVALID_REQUEST, invalidRequestMessage(value), readableId(value));
+      return;
+    }
+    this.onmessage?.(parsed.data);
+  }
+
+  private reject(code: number, message: string, id: string | number | null = null): void {
+    log.warn(`stdio: ${message}`);
+    void this.send(jsonRpcError(code, message, id));
+  }
+}
