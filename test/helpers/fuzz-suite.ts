@@ -13,7 +13,7 @@ import { ESCAPE_NAME, hostilePaths, hostileUrls, toolCalls, type GeneratedCall }
 import { CLI, REPO_ROOT, callOk } from './mcp.js';
 import { freePort } from './ports.js';
 import { startFixtureServer, type FixtureServer } from './processes.js';
-import { processesMarked } from './process-tree.js';
+import { isReaperOf, listed, processesWithEnv } from './process-scan.js';
 import { expectServing, startRawStdio } from './raw-stdio.js';
 
 const CALLS_PER_RUN = 50;
@@ -166,7 +166,7 @@ export function defineFuzzSuite(options: { runs: number; seed: number }): void {
       await client?.close();
       await target?.stop();
       // A failed run may have left the server's processes behind: they carry this run's marker.
-      if (sandbox) for (const { pid } of processesMarked(MARK, sandbox.root, -1)) process.kill(pid, 'SIGKILL');
+      if (sandbox) for (const { pid } of processesWithEnv(MARK, sandbox.root)) process.kill(pid, 'SIGKILL');
       if (sandbox) rmSync(sandbox.root, { recursive: true, force: true });
     });
 
@@ -253,7 +253,8 @@ export function defineFuzzSuite(options: { runs: number; seed: number }): void {
               }
             });
             // Every call has been answered: nothing it started may still run (a zombie counts).
-            expect(processesMarked(MARK, sandbox.root, pid)).toEqual([]);
+            const left = processesWithEnv(MARK, sandbox.root, { zombies: true }).filter((p) => p.pid !== pid && !isReaperOf(pid, p));
+            expect(left, listed(left)).toEqual([]);
             await callOk(client, 'memory_usage', { action: 'store', key: `alive-${++batch}`, value: 'yes' });
             expect(await callOk(client, 'memory_usage', { action: 'retrieve', key: `alive-${batch}` })).toMatchObject({ found: true, value: 'yes' });
           }),

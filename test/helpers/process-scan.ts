@@ -20,21 +20,30 @@ function describe(p: ProcessInfo): SeenProcess {
   return { ...p, cmdline };
 }
 
-function live(): ProcessInfo[] {
+function live(zombies = false): ProcessInfo[] {
   const all = listProcesses();
   if (!all) throw new Error('these tests read /proc, which this system does not have');
-  return all.filter((p) => p.state !== 'Z');
+  return zombies ? all : all.filter((p) => p.state !== 'Z');
 }
 
 /**
- * Live processes whose environment holds `name=value`. A test sets a fresh marker in the
+ * The reaper (src/load/process-group.ts): the one process perfsop keeps for its whole life, a
+ * child of perfsop itself. It is not something a call left behind.
+ */
+export function isReaperOf(perfsopPid: number, p: SeenProcess): boolean {
+  return p.ppid === perfsopPid && /while read -r op pgid/.test(p.cmdline);
+}
+
+/**
+ * Live processes whose environment holds `name=value` (zombies too with `zombies`: a server that
+ * answered while a child of its own is still unreaped has not finished with it). A test sets a fresh marker in the
  * environment of the perfsop it starts; everything perfsop starts inherits it (components add to
  * perfsop's environment, they do not replace it), so this finds every descendant, including ones
  * that moved to another process group or were re-parented to init when their parent died.
  */
-export function processesWithEnv(name: string, value: string): SeenProcess[] {
+export function processesWithEnv(name: string, value: string, options: { zombies?: boolean } = {}): SeenProcess[] {
   const needle = `${name}=${value}`;
-  return live()
+  return live(options.zombies)
     .filter((p) => {
       try {
         return readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').includes(needle);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { liveGroupCount } from '../../src/load/process-group.js';
 import { REPO_ROOT, connectWithConfig, type Connected } from '../helpers/mcp.js';
 import { freePort } from '../helpers/ports.js';
-import { listed, liveDescendants, waitUntil } from '../helpers/process-scan.js';
+import { isReaperOf, listed, liveDescendants, waitUntil } from '../helpers/process-scan.js';
 import { isListening } from '../helpers/processes.js';
 
 /**
@@ -20,8 +20,6 @@ import { isListening } from '../helpers/processes.js';
 
 const RUNS = 100;
 const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'http-server.mjs');
-/** The reaper (src/load/process-group.ts) is the one process perfsop keeps for its lifetime. */
-const REAPER = /while read -r op pgid/;
 
 // gc() without restarting the worker with --expose-gc: the flag takes effect for new contexts.
 setFlagsFromString('--expose-gc');
@@ -113,7 +111,7 @@ describe(`${RUNS} cancelled analyses in a row`, () => {
     const statuses = app.db.prepare('SELECT status, count(*) AS n FROM analyses GROUP BY status').all();
     expect(statuses).toEqual([{ status: 'cancelled', n: RUNS }]);
     expect(await isListening(port)).toBe(false);
-    const left = liveDescendants(process.pid).filter((p) => !REAPER.test(p.cmdline));
+    const left = liveDescendants(process.pid).filter((p) => !isReaperOf(process.pid, p));
     expect(left, listed(left)).toEqual([]);
     expect(after.agentSockets, 'agent sockets left in the temp folder').toBe(before.agentSockets);
     // The reaper's pipe is the one descriptor a first analysis may add for good; allow a few more
