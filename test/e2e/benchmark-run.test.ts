@@ -2,35 +2,19 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { liveGroupCount } from '../../src/load/process-group.js';
 import { RunStore } from '../../src/store/runs.js';
-import { CLI, REPO_ROOT, callError, callOk, connectInMemory, connectWithConfig, textOf, writeConfig, type Connected } from '../helpers/mcp.js';
-import { isListening, startFixtureServer, type FixtureServer } from '../helpers/processes.js';
+import { CLI, REPO_ROOT, callError, callOk, connectInMemory, textOf, writeConfig } from '../helpers/mcp.js';
+import { perTest } from '../helpers/per-test.js';
+import { isListening } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp.js';
 
 type Bench = { name: string; type: string; rps: number; requests: number; errors: number; non2xx: number; stats: { p50: number; p95: number; p99: number; mean: number }; notes: string[] };
 type Row = { name: string; metric: string; verdict: string; change_pct: number };
 
-const servers: FixtureServer[] = [];
-let connected: Connected | undefined;
-afterEach(async () => {
-  await connected?.close();
-  connected = undefined;
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
-
-async function fixture(env: Record<string, string> = {}): Promise<FixtureServer> {
-  const server = await startFixtureServer(env);
-  servers.push(server);
-  return server;
-}
-
-async function open(config: object = {}) {
-  connected = await connectWithConfig(config);
-  return connected;
-}
+const { fixture, open, use } = perTest();
 
 describe('benchmark_run against real HTTP servers', () => {
   it('counts what the server counted, and stores the run with its per-second samples', async () => {
@@ -212,7 +196,6 @@ describe('benchmark_run with components and suites from the config', () => {
   it('refuses ad-hoc commands unless the policy allows them', async () => {
     const { client } = await open();
     expect(await callError(client, 'benchmark_run', { command: 'echo hi' })).toMatch(/ad-hoc commands are not allowed by the policy/);
-    await connected!.close();
     const allowed = await open({ policy: { allowAdhocCommands: true } });
     const result = await callOk(allowed.client, 'benchmark_run', { command: 'true', iterations: 3, warmup: 0 });
     expect((result.benchmarks as Bench[])[0]).toMatchObject({ type: 'command', name: 'true' });
@@ -227,9 +210,8 @@ describe('benchmark_run with components and suites from the config', () => {
 
 describe('benchmark_run storage', () => {
   it('never stores credential headers of a call', async () => {
-    const server = await startFixtureServer({ DELAY_MS: '1' });
-    servers.push(server);
-    connected = await connectInMemory();
+    const server = await fixture({ DELAY_MS: '1' });
+    const connected = await use(connectInMemory);
     await callOk(connected.client, 'benchmark_run', { url: `${server.url}/`, duration: 1, connections: 1, headers: { Authorization: 'Bearer s3cr3t', 'X-Trace': 'visible' } });
     const rows = connected.app.db.prepare('SELECT params FROM runs').all() as Array<{ params: string }>;
     expect(rows[0]!.params).not.toContain('s3cr3t');

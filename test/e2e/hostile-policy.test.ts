@@ -1,33 +1,17 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, callError, callOk, connectWithConfig, type Connected } from '../helpers/mcp.js';
-import { startFixtureServer, type FixtureServer } from '../helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, callError, callOk } from '../helpers/mcp.js';
+import { perTest } from '../helpers/per-test.js';
+import type { FixtureServer } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp.js';
 
 // A model choosing perfsop's arguments may be wrong or manipulated: these tests play that model
 // against real servers and processes and check that the policy, not the model, decides.
 
-const servers: FixtureServer[] = [];
-let connected: Connected | undefined;
-afterEach(async () => {
-  await connected?.close();
-  connected = undefined;
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
-
-async function fixture(env: Record<string, string> = {}, script?: string): Promise<FixtureServer> {
-  const server = await startFixtureServer(env, script);
-  servers.push(server);
-  return server;
-}
-
-async function open(config: object = {}): Promise<Connected> {
-  connected = await connectWithConfig(config);
-  return connected;
-}
+const { fixture, open } = perTest();
 
 /** A second host: 127.0.0.2 is loopback on Linux but a different address, so it counts as "elsewhere". */
 async function elsewhere(): Promise<FixtureServer> {
@@ -46,7 +30,6 @@ describe('commands outside the config', () => {
     expect(await callError(client, 'bottleneck_analyze', { command, url: 'http://127.0.0.1:9/' })).toMatch(/Invalid `command`: ad-hoc commands are not allowed by the policy/);
     expect(await callError(client, 'benchmark_run', { command })).toMatch(/Invalid `command`: ad-hoc commands are not allowed by the policy/);
     // Allowed to run commands, it still may not aim them at a host outside the list.
-    await connected!.close();
     const { client: permissive } = await open({ policy: { allowAdhocCommands: true } });
     expect(await callError(permissive, 'bottleneck_analyze', { command, url: 'http://10.1.2.3:3000/' })).toMatch(/Invalid `url`: load to 10\.1\.2\.3 is not allowed by the policy/);
     // The refusals come before the shell: the command never ran.
