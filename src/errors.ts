@@ -1,3 +1,5 @@
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+
 /**
  * An error the caller can fix: bad arguments, a missing config entry, a refused policy.
  * `field` names the argument at fault so the answer can say exactly what to change.
@@ -23,4 +25,13 @@ export class CancelledError extends Error {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A JSON-RPC "invalid params" error whose message goes on the wire as written. The SDK sends an
+ * error's `code` and `message`; its McpError puts "MCP error -32602: " into the message itself, and
+ * an SDK client then prefixes it again, so a client would show the code twice before the reason.
+ */
+export function invalidParams(message: string): Error & { code: number } {
+  return Object.assign(new Error(message), { code: ErrorCode.InvalidParams });
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { extname, relative, resolve, sep } from 'node:path';
 import type { App } from './app.js';
 import { InputError } from './errors.js';
@@ -79,10 +79,30 @@ export function listArtifacts(app: App): ListedResource[] {
     }));
 }
 
+function inside(root: string, path: string): boolean {
+  return path === root || path.startsWith(root + sep);
+}
+
 /**
- * Reads an artifact by URI. Only files inside the artifacts folder can be read: the path is
- * resolved and its real location (symlinks followed) must stay inside, so `..` or a link pointing
- * elsewhere is refused.
+ * Where open descriptor `fd` really leads. On Linux /proc names the file that was opened, so a
+ * link swapped in after a check cannot redirect the read; elsewhere the path's real location is the
+ * best there is.
+ */
+function openedPath(fd: number, path: string): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return realpathSync(path);
+  }
+}
+
+/**
+ * Reads an artifact by URI. Only files inside the artifacts folder can be read. A path that leaves
+ * it by its letters (`..`, an absolute path) is refused before the file system is asked anything,
+ * so the answer does not tell whether a file exists out there. What is inside is opened once, and
+ * the file that descriptor actually leads to (symlinks followed, at the moment of opening) must be
+ * inside too; the read comes from that descriptor, so swapping a link after the check changes
+ * nothing.
  */
 export function readArtifact(app: App, uri: string): { uri: string; mimeType: string; text: string } {
   if (!uri.startsWith(ARTIFACT_PREFIX)) throw new InputError('uri', `unknown resource ${uri}; artifacts are ${ARTIFACT_PREFIX}<path>`);
@@ -92,15 +112,27 @@ export function readArtifact(app: App, uri: string): { uri: string; mimeType: st
   } catch {
     throw new InputError('uri', `malformed resource URI ${uri}`);
   }
+  const outside = () => new InputError('uri', `${uri} is outside the artifacts folder`);
   const root = existsSync(app.artifactsDir) ? realpathSync(app.artifactsDir) : resolve(app.artifactsDir);
   const candidate = resolve(root, relativePath);
-  if (!existsSync(candidate)) throw new InputError('uri', `no artifact at ${uri}`);
-  const real = realpathSync(candidate);
-  if (real !== root && !real.startsWith(root + sep)) throw new InputError('uri', `${uri} is outside the artifacts folder`);
-  const stat = statSync(real);
-  if (!stat.isFile()) throw new InputError('uri', `${uri} is not a file`);
-  if (stat.size > MAX_READ_BYTES) {
-    throw new InputError('uri', `${uri} is ${stat.size} bytes, more than the ${MAX_READ_BYTES} bytes sent through the protocol; open ${real} directly`);
+  if (!inside(root, candidate)) throw outside();
+  let fd: number;
+  try {
+    // Non-blocking, so a FIFO planted in the folder cannot hang the server in open().
+    fd = openSync(candidate, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    throw new InputError('uri', `no artifact at ${uri}`);
   }
-  return { uri, mimeType: MIME[extname(real)] ?? 'application/octet-stream', text: readFileSync(real, 'utf8') };
+  try {
+    const real = openedPath(fd, candidate);
+    if (!inside(root, real)) throw outside();
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new InputError('uri', `${uri} is not a file`);
+    if (stat.size > MAX_READ_BYTES) {
+      throw new InputError('uri', `${uri} is ${stat.size} bytes, more than the ${MAX_READ_BYTES} bytes sent through the protocol; open ${real} directly`);
+    }
+    return { uri, mimeType: MIME[extname(real)] ?? 'application/octet-stream', text: readFileSync(fd, 'utf8') };
+  } finally {
+    closeSync(fd);
+  }
 }

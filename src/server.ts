@@ -1,19 +1,17 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
-  ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListResourcesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { TOOLS } from '../tools/index.js';
 import type { App } from './app.js';
-import { InputError } from './errors.js';
+import { InputError, invalidParams } from './errors.js';
 import { SOP_PERF, sopPerfPrompt } from './prompts.js';
 import { ANALYSIS_PREFIX, ARTIFACT_PREFIX, RUN_PREFIX, listResources, readResource } from './resources.js';
 import type { ToolContext, ToolDefinition } from './tooling/define-tool.js';
@@ -47,7 +45,7 @@ export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS)
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const tool = byName.get(request.params.name);
     if (!tool) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${request.params.name}". Available: ${[...byName.keys()].join(', ')}`);
+      throw invalidParams(`Unknown tool "${request.params.name}". Available: ${[...byName.keys()].join(', ')}`);
     }
     const progressToken = request.params._meta?.progressToken;
     const context: ToolContext = {
@@ -82,7 +80,7 @@ export function createServer(app: App, tools: readonly ToolDefinition[] = TOOLS)
   // The SOP itself, as a prompt the client's model follows.
   server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [SOP_PERF] }));
   server.setRequestHandler(GetPromptRequestSchema, (request) => {
-    if (request.params.name !== SOP_PERF.name) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt "${request.params.name}". Available: ${SOP_PERF.name}`);
+    if (request.params.name !== SOP_PERF.name) throw invalidParams(`Unknown prompt "${request.params.name}". Available: ${SOP_PERF.name}`);
     return invalidParamsOnInputError(() => sopPerfPrompt(request.params.arguments ?? {}));
   });
 
@@ -94,7 +92,7 @@ function invalidParamsOnInputError<T>(answer: () => T): T {
   try {
     return answer();
   } catch (error) {
-    if (error instanceof InputError) throw new McpError(ErrorCode.InvalidParams, error.message);
+    if (error instanceof InputError) throw invalidParams(error.message);
     throw error;
   }
 }

@@ -25,6 +25,7 @@ export class PerfsopStdioTransport implements Transport {
 
   private readonly lines: BoundedLineSplitter;
   private closed = false;
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly stdin: Readable = process.stdin,
@@ -71,10 +72,27 @@ export class PerfsopStdioTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || this.stdout.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      if (this.stdout.write(`${JSON.stringify(message)}\n`)) resolve();
-      else this.stdout.once('drain', resolve);
+    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    return this.drained();
+  }
+
+  /**
+   * One wait for the pipe to drain, shared by every reply sent while it is full: a client that
+   * reads slowly while many calls finish must not stack one listener per reply. It also ends when
+   * the pipe closes, so no reply waits forever on a client that is gone.
+   */
+  private drained(): Promise<void> {
+    this.draining ??= new Promise<void>((resolve) => {
+      const done = () => {
+        this.stdout.off('drain', done);
+        this.stdout.off('close', done);
+        this.draining = undefined;
+        resolve();
+      };
+      this.stdout.on('drain', done);
+      this.stdout.on('close', done);
     });
+    return this.draining;
   }
 
   private handleLine(line: string): void {

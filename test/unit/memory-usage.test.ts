@@ -299,7 +299,10 @@ describe('memory_usage over the MCP protocol', () => {
 
     it('answers an unknown tool with a protocol error that lists the tools', async () => {
       const { client } = await open();
-      await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toThrow(/Unknown tool "nope". Available: memory_usage/);
+      const error = await client.callTool({ name: 'nope', arguments: {} }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: -32602 });
+      // The client adds "MCP error -32602: " once; the message on the wire is the reason alone.
+      expect((error as Error).message).toMatch(/^MCP error -32602: Unknown tool "nope". Available: memory_usage/);
     });
 
     it('notes fields it ignored, so a typo does not pass silently', async () => {
