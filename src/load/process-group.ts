@@ -36,16 +36,24 @@ function installExitHook(): void {
  * A group is listed from its spawn until no process of it remains (see unregister), so processes a
  * leader left behind are still covered. If the reaper itself dies, the next spawn starts a new one
  * and lists every live group again.
+ *
+ * "f PATH" lists a file perfsop removes itself when it ends normally (the profiling agents' Unix
+ * socket): a killed perfsop cannot, so the reaper does. Removing a path that is already gone is
+ * harmless, so the reaper never unlists a file; perfsop only stops listing it to a new reaper.
  */
 const REAPER_SCRIPT = `
 set -f
 groups=' '
-while read -r op pgid; do
+files=''
+while read -r op arg; do
   case $op in
-    +) groups="$groups$pgid " ;;
-    -) case $groups in *" $pgid "*) groups="\${groups%% $pgid *} \${groups#* $pgid }" ;; esac ;;
+    +) groups="$groups$arg " ;;
+    -) case $groups in *" $arg "*) groups="\${groups%% $arg *} \${groups#* $arg }" ;; esac ;;
+    f) files="$files$arg
+" ;;
   esac
 done
+printf '%s' "$files" | while IFS= read -r file; do rm -f -- "$file"; done
 alive=''
 for p in $groups; do kill -TERM -"$p" 2>/dev/null && alive="$alive $p"; done
 [ -n "$alive" ] || exit 0
@@ -54,11 +62,29 @@ for p in $alive; do kill -KILL -"$p" 2>/dev/null; done
 `;
 
 let reaper: ChildProcess | undefined;
+const crashFiles = new Set<string>();
 
-/** Tells the reaper (started on first use) that group `pgid` exists (`+`) or is gone (`-`). */
-function tellReaper(op: '+' | '-', pgid: number): void {
-  if (op === '+' && !reaper) startReaper();
-  if (reaper?.stdin?.writable) reaper.stdin.write(`${op} ${pgid}\n`);
+/**
+ * Tells the reaper (started on first use) that group `pgid` exists (`+`) or is gone (`-`), or that
+ * file `path` is to be removed if perfsop is killed (`f`).
+ */
+function tellReaper(op: '+' | '-' | 'f', what: number | string): void {
+  if (op !== '-' && !reaper) startReaper();
+  if (reaper?.stdin?.writable) reaper.stdin.write(`${op} ${what}\n`);
+}
+
+/**
+ * Has `path` removed if perfsop is killed before it removes the file itself; `forgetOnKill` once it
+ * has. A path with a line break cannot travel on the reaper's line protocol and is not listed.
+ */
+export function removeOnKill(path: string): void {
+  if (/[\r\n]/.test(path)) return;
+  crashFiles.add(path);
+  tellReaper('f', path);
+}
+
+export function forgetOnKill(path: string): void {
+  crashFiles.delete(path);
 }
 
 function startReaper(): void {
@@ -76,6 +102,7 @@ function startReaper(): void {
   child.once('error', forget);
   child.once('exit', forget);
   for (const group of live) if (group.pid !== undefined) child.stdin?.write(`+ ${group.pid}\n`);
+  for (const path of crashFiles) child.stdin?.write(`f ${path}\n`);
 }
 
 /**

@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { locateChildScript } from '../load/child-script.js';
+import { forgetOnKill, removeOnKill } from '../load/process-group.js';
 import { onMessages, type AgentMessage, type Command, type Final, type Hello, type Tick } from './agent-protocol.cjs';
 
 export interface AgentConnection {
@@ -40,6 +41,8 @@ export class AgentSession {
       server.once('error', reject);
       server.listen(socketPath, () => resolve());
     });
+    // A kill -9 skips close(): the reaper removes the socket file then.
+    removeOnKill(socketPath);
     return session;
   }
 
@@ -80,6 +83,7 @@ export class AgentSession {
     for (const agent of this.agents.values()) agent.socket.destroy();
     this.server.close();
     rmSync(this.socketPath, { force: true });
+    forgetOnKill(this.socketPath);
   }
 
   private accept(socket: Socket): void {

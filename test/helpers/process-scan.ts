@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { listProcesses, type ProcessInfo } from '../../src/load/proc-group.js';
 
 /**
@@ -70,6 +71,11 @@ export function liveDescendants(pid: number): SeenProcess[] {
     }
   }
   return found.map(describe);
+}
+
+/** The profiling agents' Unix sockets of perfsop process `pid` still on disk (src/profile/agent-session.ts names them). */
+export function agentSockets(pid: number): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith(`perfsop-agent-${pid}-`));
 }
 
 export function listed(processes: SeenProcess[]): string {

@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -7,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { liveGroupCount } from '../../src/load/process-group.js';
 import { REPO_ROOT, connectWithConfig, type Connected } from '../helpers/mcp.js';
 import { freePort } from '../helpers/ports.js';
-import { isReaperOf, listed, liveDescendants, waitUntil } from '../helpers/process-scan.js';
+import { agentSockets, isReaperOf, listed, liveDescendants, waitUntil } from '../helpers/process-scan.js';
 import { isListening } from '../helpers/processes.js';
 
 /**
@@ -45,7 +44,7 @@ function sample(): Sample {
     fds: readdirSync('/proc/self/fd').length,
     heapUsedMb: memory.heapUsed / 2 ** 20,
     rssMb: memory.rss / 2 ** 20,
-    agentSockets: readdirSync(tmpdir()).filter((name) => name.startsWith(`perfsop-agent-${process.pid}-`)).length,
+    agentSockets: agentSockets(process.pid).length,
   };
 }
 

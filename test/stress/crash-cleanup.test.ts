@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, REPO_ROOT, writeConfig } from '../helpers/mcp.js';
 import { freePort } from '../helpers/ports.js';
-import { listed, processesWithEnv, waitUntil } from '../helpers/process-scan.js';
+import { agentSockets, listed, processesWithEnv, waitUntil } from '../helpers/process-scan.js';
 import { isListening } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -77,10 +77,13 @@ async function killAndExpectNothingLeft(perfsop: Launched, call: Promise<string>
   process.kill(perfsop.pid, 'SIGKILL');
   expect(await call).toMatch(/^rejected/);
   // Bounded: the reaper sends SIGTERM at once and SIGKILL a second later.
+  // The profiler's socket file is left by a killed perfsop unless the reaper removes it.
   await waitUntil(
-    async () => processesWithEnv(MARK, perfsop.mark).length === 0 && (port === undefined || !(await isListening(port))),
+    async () => processesWithEnv(MARK, perfsop.mark).length === 0 && (port === undefined || !(await isListening(port))) && agentSockets(perfsop.pid).length === 0,
     15_000,
-    () => `still running after perfsop was killed${port === undefined ? '' : ` (or port ${port} still taken)`}:\n${listed(processesWithEnv(MARK, perfsop.mark))}\nbefore the kill:\n${listed(before)}`,
+    () =>
+      `still running after perfsop was killed${port === undefined ? '' : ` (or port ${port} still taken)`}:\n${listed(processesWithEnv(MARK, perfsop.mark))}\n` +
+      `agent sockets left: ${agentSockets(perfsop.pid).join(', ') || 'none'}\nbefore the kill:\n${listed(before)}`,
   );
 }
 
@@ -110,6 +113,7 @@ async function crashMidLoad(tool: keyof typeof SERVICES, args: Record<string, un
   expect(await isListening(port)).toBe(true);
   const running = processesWithEnv(MARK, perfsop.mark);
   expect(running.find((p) => p.cmdline.startsWith('sleep 600')), `the component's child is running:\n${listed(running)}`).toBeDefined();
+  if (tool === 'bottleneck_analyze') expect(agentSockets(perfsop.pid), 'the profiler socket before the kill').toHaveLength(1);
   await killAndExpectNothingLeft(perfsop, call, port);
 }
 
