@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { gatherReport } from '../src/report/report-data.js';
-import { detailedSections, emptyReport, isEmpty, summaryLines } from '../src/report/render-report.js';
+import { REPORT_LIMITS, gatherReport } from '../src/report/report-data.js';
+import { detailedSections, emptyReport, isEmpty, omittedNote, summaryLines } from '../src/report/render-report.js';
 import { writeHtmlReport } from '../src/report/html-report.js';
 import { artifactUri } from '../src/resources.js';
 import { Calendar, resolveTimeframe } from '../src/tokens/timeframe.js';
@@ -9,7 +9,7 @@ import { defineTool } from '../src/tooling/define-tool.js';
 const FORMATS = ['summary', 'detailed', 'json', 'markdown', 'html'] as const;
 
 const input = z.object({
-  format: z.enum(FORMATS).default('summary').describe('summary (a few lines), detailed / markdown (tables per benchmark, every comparison and finding), json (the full data), html (a self-contained file with charts, returned as a resource link).'),
+  format: z.enum(FORMATS).default('summary').describe('summary (a few lines), detailed / markdown (tables per benchmark, the comparisons and findings), json (all of it as data in structuredContent), html (a self-contained file with charts, returned as a resource link).'),
   timeframe: z.string().default('24h').describe('How far back: 24h (default), 7d, 30d, any <n>h, <n>d or <n>w, or all.'),
   // Bounded: SQLite refuses LIKE patterns past 50,000 bytes, and no configured name is that long.
   component: z.string().min(1).max(1000).optional().describe('Only this component\'s benchmarks, comparisons and analyses.'),
@@ -77,6 +77,9 @@ const output = z.object({
     avg_execution_time: z.number().nullable().describe('ms'),
     by_tool: z.array(z.object({ tool: z.string(), calls: z.number().int(), failures: z.number().int(), mean_ms: z.number(), max_ms: z.number() })),
   }),
+  omitted: z
+    .object({ benchmarks: z.number().int(), points: z.number().int(), comparisons: z.number().int(), analyses: z.number().int() })
+    .describe(`left out to keep the report readable, oldest first: at most ${REPORT_LIMITS.benchmarks} benchmarks (those run most recently) with their latest ${REPORT_LIMITS.points} runs each, ${REPORT_LIMITS.comparisons} comparisons, ${REPORT_LIMITS.analyses} analyses`),
   html: z.object({ path: z.string(), uri: z.string() }).optional(),
 });
 
@@ -105,7 +108,9 @@ export const performanceReport = defineTool({
     if (!empty && (args.format === 'detailed' || args.format === 'markdown')) {
       for (const section of detailedSections(data)) response.line('', `#### ${section.title}`).table(section.headers, section.rows);
     }
-    if (args.format === 'json') response.note('the full report is in structuredContent');
+    const omitted = omittedNote(data);
+    if (omitted) response.note(omitted);
+    if (args.format === 'json') response.note('the report\'s data is in structuredContent');
     if (args.format === 'html') {
       const path = writeHtmlReport(app, data, now);
       html = { path, uri: artifactUri(app, path) };

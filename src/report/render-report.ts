@@ -11,6 +11,19 @@ export function isEmpty(data: ReportData): boolean {
   return data.runs.total === 0 && data.analyses.length === 0 && data.outcomes.length === 0 && data.comparisons.length === 0 && !data.tokens?.requests;
 }
 
+/** What REPORT_LIMITS left out of this report, and how to see it; undefined when nothing was. */
+export function omittedNote(data: ReportData): string | undefined {
+  const { benchmarks, points, comparisons, analyses } = data.omitted;
+  const parts = [
+    benchmarks && `${benchmarks} benchmark(s) not run recently`,
+    points && `${points} older run point(s)`,
+    comparisons && `${comparisons} older comparison(s)`,
+    analyses && `${analyses} older analysis(es)`,
+  ].filter(Boolean);
+  if (parts.length === 0) return undefined;
+  return `left out to keep this report readable: ${parts.join(', ')} (trends and counts still cover the whole timeframe); a shorter \`timeframe\` or a \`component\` shows them`;
+}
+
 export function emptyReport(data: ReportData): string {
   return [
     `Nothing measured in ${data.timeframe.label} (${data.timeframe.from} to ${data.timeframe.to}): no benchmark runs, analyses or recorded outcomes.`,
@@ -19,7 +32,7 @@ export function emptyReport(data: ReportData): string {
 }
 
 export function summaryLines(data: ReportData): string[] {
-  const lines: string[] = [`Performance report, ${data.timeframe.label}: ${data.runs.completed} benchmark run(s) completed${data.runs.failed ? `, ${data.runs.failed} failed` : ''}, ${data.analyses.length} analysis(es).`];
+  const lines: string[] = [`Performance report, ${data.timeframe.label}: ${data.runs.completed} benchmark run(s) completed${data.runs.failed ? `, ${data.runs.failed} failed` : ''}, ${data.analyses.length + data.omitted.analyses} analysis(es).`];
   const regressed = data.comparisons.filter((c) => c.regressions > 0);
   for (const c of regressed.slice(0, 3)) {
     const rows = c.rows.filter((r) => r.verdict === 'regressed').map((r) => `${r.benchmark} ${r.metric} ${signed(r.change_pct)}%`);
@@ -30,7 +43,8 @@ export function summaryLines(data: ReportData): string[] {
     const trend = b.trend_pct === null ? '' : `, ${b.type === 'http' ? 'p95' : 'mean'} ${signed(b.trend_pct)}% over ${b.runs} runs`;
     lines.push(`- ${b.name}: ${pointText(p, b.type)}${trend}.`);
   }
-  if (data.benchmarks.length > 5) lines.push(`- ... and ${data.benchmarks.length - 5} more benchmark(s) (format detailed).`);
+  const more = data.benchmarks.length + data.omitted.benchmarks - 5;
+  if (more > 0) lines.push(`- ... and ${more} more benchmark(s) (format detailed).`);
   const latestComparison = data.comparisons.find((c) => c.regressions === 0);
   if (latestComparison) {
     const headline = latestComparison.rows.filter((r) => r.metric === 'p95' || r.metric === 'mean' || r.metric === 'rps').slice(0, 3);

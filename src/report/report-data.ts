@@ -88,6 +88,13 @@ export interface TokenTotals {
   cache_hit_ratio: number | null;
 }
 
+/**
+ * How much one report carries. A timeframe of `all` over months of CI runs would otherwise put
+ * every point of every run into one answer (2,000 runs were 660 KB of structuredContent), more
+ * than a model should read; the trend and the counts still cover the whole window.
+ */
+export const REPORT_LIMITS = { benchmarks: 50, points: 100, comparisons: 20, analyses: 20 } as const;
+
 export interface ReportData {
   timeframe: { label: string; from: string; to: string };
   runs: { total: number; completed: number; failed: number; cancelled: number };
@@ -105,6 +112,8 @@ export interface ReportData {
     avg_execution_time: number | null;
     by_tool: Array<{ tool: string; calls: number; failures: number; mean_ms: number; max_ms: number }>;
   };
+  /** What REPORT_LIMITS left out, oldest first: benchmarks, run points (all benchmarks), comparisons, analyses. */
+  omitted: { benchmarks: number; points: number; comparisons: number; analyses: number };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -159,7 +168,15 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
     entry.points.push(point);
     byName.set(row.name, entry);
   }
-  const benchmarks: BenchmarkTrend[] = [...byName].map(([name, { type, points }]) => {
+  // The benchmarks run most recently, each with its latest points; the trend spans the whole window.
+  const trends = [...byName];
+  const recent = new Set(
+    [...trends]
+      .sort(([, a], [, b]) => b.points.at(-1)!.run_id - a.points.at(-1)!.run_id)
+      .slice(0, REPORT_LIMITS.benchmarks)
+      .map(([name]) => name),
+  );
+  const benchmarks: BenchmarkTrend[] = trends.filter(([name]) => recent.has(name)).map(([name, { type, points }]) => {
     const headline = (p: RunPoint) => (type === 'http' ? p.p95 : p.mean);
     const first = headline(points[0]!);
     const last = headline(points[points.length - 1]!);
@@ -169,9 +186,10 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
       runs: points.length,
       latest: points[points.length - 1]!,
       trend_pct: points.length > 1 && first && last !== null ? round(((last - first) / first) * 100) : null,
-      points,
+      points: points.slice(-REPORT_LIMITS.points),
     };
   });
+  const pointsOmitted = benchRows.length - benchmarks.reduce((sum, b) => sum + b.points.length, 0);
 
   const comparisonRows = db
     .prepare(
@@ -213,7 +231,8 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
     byRun.set(c.run_id, summary);
   }
   // Regressions first, then newest first.
-  const comparisons = [...byRun.values()].sort((a, b) => Number(b.regressions > 0) - Number(a.regressions > 0) || b.run_id - a.run_id);
+  const allComparisons = [...byRun.values()].sort((a, b) => Number(b.regressions > 0) - Number(a.regressions > 0) || b.run_id - a.run_id);
+  const comparisons = allComparisons.slice(0, REPORT_LIMITS.comparisons);
 
   const analysisRows = db
     .prepare(
@@ -222,7 +241,7 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
     )
     .all(...(component ? [from, to, component] : [from, to])) as Array<{ id: number; component: string | null; started_at: number; status: string; findings: number }>;
   const topFindings = db.prepare('SELECT rank, title, category, priority, impact_ms, location FROM findings WHERE analysis_id = ? AND rank <= 3 ORDER BY rank');
-  const analyses: AnalysisSummary[] = analysisRows.map((a) => ({
+  const analyses: AnalysisSummary[] = analysisRows.slice(0, REPORT_LIMITS.analyses).map((a) => ({
     id: a.id,
     component: a.component,
     at: iso(a.started_at),
@@ -279,6 +298,12 @@ export function gatherReport(db: Db, window: { label: string; from: number; to: 
       success_rate: executed ? round((executed - failures) / executed, 4) : null,
       avg_execution_time: executed ? round(totalMs / executed) : null,
       by_tool: calls.map((c) => ({ tool: c.tool, calls: c.calls, failures: c.failures, mean_ms: round(c.meanMs), max_ms: round(c.maxMs) })),
+    },
+    omitted: {
+      benchmarks: trends.length - benchmarks.length,
+      points: pointsOmitted,
+      comparisons: allComparisons.length - comparisons.length,
+      analyses: analysisRows.length - analyses.length,
     },
   };
 }

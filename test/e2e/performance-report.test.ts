@@ -9,11 +9,12 @@ import { countColor, readPng } from '../helpers/png.js';
 type Report = {
   empty: boolean;
   runs: { total: number; completed: number; failed: number };
-  benchmarks: Array<{ name: string; runs: number; trend_pct: number | null; latest: { run_id: number; p95: number; rps: number } }>;
+  benchmarks: Array<{ name: string; runs: number; trend_pct: number | null; latest: { run_id: number; p95: number; rps: number }; points: Array<{ run_id: number }> }>;
   comparisons: Array<{ run_id: number; regressions: number; improvements: number; rows: Array<{ metric: string; verdict: string; ci95: [number, number] | null }> }>;
   analyses: Array<{ id: number; top: Array<{ title: string; location: string | null }> }>;
   tool_calls: { tasks_executed: number; success_rate: number; avg_execution_time: number; by_tool: Array<{ tool: string; calls: number; failures: number }> };
   tokens: { requests: number; input: number; output: number; cache_read: number; total: number } | null;
+  omitted: { benchmarks: number; points: number; comparisons: number; analyses: number };
   html?: { path: string; uri: string };
 };
 
@@ -90,6 +91,46 @@ describe('performance_report', () => {
     expect(markdown).toContain('#### api (http), 3 run(s)');
     const json = (await callOk(connected.client, 'performance_report', { format: 'json' })) as unknown as Report;
     expect(json.benchmarks[0]!.runs).toBe(3);
+  });
+
+  it('keeps a report over months of runs readable: recent benchmarks, points, comparisons and analyses, with what was left out', async () => {
+    connected = await connectInMemory();
+    const runs = new RunStore(connected.app.db);
+    const run = (name: string, p95: number) => {
+      const id = runs.createRun({ params: {}, host: {} });
+      runs.addBenchmark(id, { name, type: 'http', target: 'http://127.0.0.1:1/', stats: stats(p95), rps: 100, throughputBps: null, requests: 1000, errors: 0, timeouts: 0, non2xx: 0, durationS: 10, iterations: null, histogram: null, thresholds: [], notes: [], extra: null }, []);
+      runs.finishRun(id, 'completed');
+      return id;
+    };
+    // 55 routes measured once, long ago; then 130 runs of `api` getting faster, 25 of them compared with the first.
+    for (let i = 0; i < 55; i++) run(`route-${i}`, 10);
+    const api = Array.from({ length: 130 }, (_, i) => run('api', 200 - i));
+    for (const id of api.slice(1, 26)) runs.addComparisons(id, api[0]!, [{ benchmark: 'api', metric: 'p95', baseline: 200, current: 100, changePct: -50, ciLow: -55, ciHigh: -45, verdict: 'improved' }]);
+    const analyses = new AnalysisStore(connected.app.db);
+    for (let i = 0; i < 22; i++) analyses.complete(analyses.create('svc', {}), {}, []);
+
+    const report = (await callOk(connected.client, 'performance_report', { format: 'json', timeframe: 'all' })) as unknown as Report;
+    expect(report.omitted).toEqual({ benchmarks: 6, points: 30 + 6, comparisons: 5, analyses: 2 });
+    expect(report.benchmarks).toHaveLength(50);
+    const names = report.benchmarks.map((b) => b.name);
+    for (let i = 0; i < 6; i++) expect(names).not.toContain(`route-${i}`);
+    expect(names).toContain('route-6');
+    const trend = report.benchmarks.find((b) => b.name === 'api')!;
+    // Counted and trended over the whole window, drawn from the latest 100 runs.
+    expect(trend.runs).toBe(130);
+    expect(trend.trend_pct).toBe(-64.5);
+    expect(trend.points).toHaveLength(100);
+    expect(trend.points[0]!.run_id).toBe(api[30]);
+    expect(trend.latest.run_id).toBe(api[129]);
+    expect(report.comparisons).toHaveLength(20);
+    expect(report.comparisons[0]!.run_id).toBe(api[25]);
+    expect(report.analyses).toHaveLength(20);
+    expect(report.runs.completed).toBe(185);
+
+    const summary = textOf((await connected.client.callTool({ name: 'performance_report', arguments: { timeframe: 'all' } })) as Parameters<typeof textOf>[0]);
+    expect(summary).toContain('185 benchmark run(s) completed, 22 analysis(es)');
+    expect(summary).toContain('... and 51 more benchmark(s)');
+    expect(summary).toContain('left out to keep this report readable: 6 benchmark(s) not run recently, 36 older run point(s), 5 older comparison(s), 2 older analysis(es)');
   });
 
   it('says when nothing was stored in the timeframe, and which tool to run first', async () => {
