@@ -11,5 +11,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    setupFiles: ['test/setup/clean-env.ts'],
   },
 });

@@ -29,27 +29,24 @@ import { App } from '../../dist/src/app.js';
 import { createServer } from '../../dist/src/server.js';
 import { runTool } from '../../dist/src/tooling/run-tool.js';
 import { memoryUsage } from '../../dist/tools/memory-usage.js';
-import { createRng, randomIndex, sentence } from '../lib/prng.mjs';
+import { createRng, randomIndex } from '../lib/prng.mjs';
 import { contextLines, runContext, writeSection } from '../lib/results-file.mjs';
 import { withResources } from '../lib/resources.mjs';
 import { SERVERS, connect } from '../lib/servers.mjs';
 import { fmtCount, fmtMs, fmtRatio, markdownTable, summarize } from '../lib/stats.mjs';
 import { interleave, timeCall } from '../lib/timing.mjs';
+import { NAMESPACE, SEED, key, value } from './entries.mjs';
 
 const PROBE = pathToFileURL(fileURLToPath(new URL('../lib/server-probe.mjs', import.meta.url))).href;
 const { values: options } = parseArgs({
   options: { entries: { type: 'string', default: '1000' }, write: { type: 'boolean', default: false } },
 });
-const SEED = 0x5eed;
 const SIZE = Number(options.entries);
-const NAMESPACE = 'bench';
 // Long warm-ups: servers keep speeding up for the first few thousand calls (JIT tiers).
 const IN_PROCESS = { warmup: 3_000, iterations: 5_000 };
 const STDIO = { warmup: 3_000, iterations: 3_000 };
 const CALIBRATION_US = [0, 25, 50, 100];
 
-const key = (i) => `bench/item-${String(i).padStart(6, '0')}`;
-const value = (i) => sentence(createRng(SEED + i), 200);
 const rng = createRng(SEED);
 const randomKey = () => key(randomIndex(rng, SIZE));
 const randomValue = () => value(randomIndex(rng, SIZE));

@@ -10,15 +10,15 @@
 import { join } from 'node:path';
 import { openDatabase } from '../../dist/src/store/db.js';
 import { MemoryStore } from '../../dist/src/store/memory.js';
-import { createRng, randomIndex, sentence } from '../lib/prng.mjs';
+import { createRng, randomIndex } from '../lib/prng.mjs';
 import { contextLines, runContext, writeSection } from '../lib/results-file.mjs';
 import { withResources } from '../lib/resources.mjs';
 import { SERVERS, connect } from '../lib/servers.mjs';
 import { elapsedMs, fmtCount, fmtInt, fmtMs, fmtRatio, markdownTable, summarize } from '../lib/stats.mjs';
 import { interleave, timeCall } from '../lib/timing.mjs';
+import { NAMESPACE, SEED, key, value } from './entries.mjs';
 
 const WRITE = process.argv.includes('--write');
-const SEED = 0x5eed;
 const BUDGET_MS = 8 * 60_000;
 
 // Entry sizes. perfsop also runs at 10k because the comparison with server-memory is made there;
@@ -40,12 +40,7 @@ const PEER_BATCH = 500;
 
 const TARGETS = { retrieveOverEcho: 1.3, peerOverPerfsop: 30 };
 
-const NAMESPACE = 'bench';
-const VALUE_BYTES = 200;
-const key = (i) => `bench/item-${String(i).padStart(6, '0')}`;
 const entityName = (i) => `entity-${String(i).padStart(6, '0')}`;
-/** The value of entry i: ~200 bytes of text, the same on every run and for both servers. */
-const value = (i) => sentence(createRng(SEED + i), VALUE_BYTES);
 const entity = (i) => ({ name: entityName(i), entityType: 'bench', observations: [value(i)] });
 
 // ---------------------------------------------------------------------------------------------

@@ -57,13 +57,15 @@ export interface SearchOutcome {
   terms: string[];
 }
 
-// Aliased to the field names of MemorySummary, so rows need no mapping.
-const SUMMARY_COLUMNS = [
-  'id', 'namespace', 'key', 'size', 'version', 'created_at AS createdAt', 'updated_at AS updatedAt',
-  'expires_at AS expiresAt', 'access_count AS accessCount', 'accessed_at AS accessedAt',
-];
-const SUMMARY = SUMMARY_COLUMNS.join(', ');
+// Aliased to the field names of MemorySummary, so rows need no mapping. They read ENTRIES: an
+// entry (m) with its read counts (r, kept apart so counting a read writes a narrow row).
+const SUMMARY = [
+  'm.id', 'm.namespace', 'm.key', 'm.size', 'm.version', 'm.created_at AS createdAt', 'm.updated_at AS updatedAt',
+  'm.expires_at AS expiresAt', 'COALESCE(r.count, 0) AS accessCount', 'r.accessed_at AS accessedAt',
+].join(', ');
+const ENTRIES = 'memory AS m LEFT JOIN memory_reads AS r ON r.id = m.id';
 const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+const LIVE_M = '(m.expires_at IS NULL OR m.expires_at > @now)';
 
 /** A row of `retrieveVersioned`: every entry column is null when the entry is absent. */
 type VersionedRow = { dataVersion: number } & ({ [K in keyof MemoryEntry]: MemoryEntry[K] } | { [K in keyof MemoryEntry]: null });
@@ -124,30 +126,32 @@ export class MemoryStore {
           updated_at = excluded.updated_at,
           expires_at = excluded.expires_at,
           version = CASE WHEN ${revived} THEN 1 ELSE memory.version + 1 END,
-          created_at = CASE WHEN ${revived} THEN excluded.created_at ELSE memory.created_at END,
-          access_count = CASE WHEN ${revived} THEN 0 ELSE memory.access_count END
+          created_at = CASE WHEN ${revived} THEN excluded.created_at ELSE memory.created_at END
         RETURNING id, version`),
-      retrieve: db.prepare(`SELECT ${SUMMARY}, value FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`),
+      retrieve: db.prepare(`SELECT ${SUMMARY}, m.value FROM ${ENTRIES} WHERE m.namespace = @namespace AND m.key = @key AND ${LIVE_M}`),
       // One row even when the entry is absent, so a miss learns the data version in the same read.
       retrieveVersioned: db.prepare(`
-        SELECT d.data_version AS dataVersion, ${SUMMARY_COLUMNS.map((c) => `m.${c}`).join(', ')}, m.value
+        SELECT d.data_version AS dataVersion, ${SUMMARY}, m.value
         FROM pragma_data_version AS d
-        LEFT JOIN memory AS m ON m.namespace = @namespace AND m.key = @key AND (m.expires_at IS NULL OR m.expires_at > @now)`),
+        LEFT JOIN memory AS m ON m.namespace = @namespace AND m.key = @key AND ${LIVE_M}
+        LEFT JOIN memory_reads AS r ON r.id = m.id`),
+      // Counted only while the entry read is still there under its key.
       countReads: db.prepare(`
-        UPDATE memory SET access_count = access_count + @count, accessed_at = MAX(COALESCE(accessed_at, 0), @at)
-        WHERE id = @id AND namespace = @namespace AND key = @key`),
+        INSERT INTO memory_reads (id, count, accessed_at)
+        SELECT @id, @count, @at WHERE EXISTS (SELECT 1 FROM memory WHERE id = @id AND namespace = @namespace AND key = @key)
+        ON CONFLICT (id) DO UPDATE SET count = count + excluded.count, accessed_at = MAX(accessed_at, excluded.accessed_at)`),
       remove: db.prepare(`DELETE FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`),
       count: db.prepare(`SELECT COUNT(*) AS n FROM memory WHERE namespace = @namespace AND ${LIVE}`),
       page: db.prepare(`
-        SELECT ${SUMMARY} FROM memory WHERE namespace = @namespace AND ${LIVE}
-        ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset`),
+        SELECT ${SUMMARY} FROM ${ENTRIES} WHERE m.namespace = @namespace AND ${LIVE_M}
+        ORDER BY m.updated_at DESC, m.id DESC LIMIT @limit OFFSET @offset`),
       countPrefix: db.prepare(`
         SELECT COUNT(*) AS n FROM memory
         WHERE namespace = @namespace AND substr(key, 1, length(@prefix)) = @prefix AND ${LIVE}`),
       pagePrefix: db.prepare(`
-        SELECT ${SUMMARY} FROM memory
-        WHERE namespace = @namespace AND substr(key, 1, length(@prefix)) = @prefix AND ${LIVE}
-        ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset`),
+        SELECT ${SUMMARY} FROM ${ENTRIES}
+        WHERE m.namespace = @namespace AND substr(m.key, 1, length(@prefix)) = @prefix AND ${LIVE_M}
+        ORDER BY m.updated_at DESC, m.id DESC LIMIT @limit OFFSET @offset`),
       namespaces: db.prepare(`
         SELECT namespace, COUNT(*) AS entries FROM memory WHERE ${LIVE}
         GROUP BY namespace ORDER BY entries DESC, namespace LIMIT 20`),
@@ -308,9 +312,9 @@ export class MemoryStore {
     if (terms.length === 0) {
       const rows = this.db
         .prepare(
-          `SELECT ${SUMMARY}, substr(value, 1, 160) AS snippet FROM memory
-           WHERE ${LIVE} ${options.namespace === undefined ? '' : 'AND namespace = @namespace'}
-           ORDER BY updated_at DESC, id DESC LIMIT @limit`,
+          `SELECT ${SUMMARY}, substr(m.value, 1, 160) AS snippet FROM ${ENTRIES}
+           WHERE ${LIVE_M} ${options.namespace === undefined ? '' : 'AND m.namespace = @namespace'}
+           ORDER BY m.updated_at DESC, m.id DESC LIMIT @limit`,
         )
         .all({ now: this.now(), namespace: options.namespace, limit: options.limit }) as Array<MemorySummary & { snippet: string }>;
       return { hits: rows.map((row) => ({ ...this.withPendingReads(row), score: null })), match: 'everything', terms };
@@ -336,12 +340,12 @@ export class MemoryStore {
   private match(query: string, options: { namespace?: string; limit: number }): SearchHit[] {
     const rows = this.db
       .prepare(
-        `SELECT ${SUMMARY_COLUMNS.map((c) => `m.${c}`).join(', ')},
+        `SELECT ${SUMMARY},
                 snippet(memory_fts, -1, '**', '**', '…', 16) AS snippet,
                 bm25(memory_fts, 4.0, 1.0) AS rank
-         FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid
+         FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid LEFT JOIN memory_reads AS r ON r.id = m.id
          WHERE memory_fts MATCH @query
-           AND (m.expires_at IS NULL OR m.expires_at > @now)
+           AND ${LIVE_M}
            ${options.namespace === undefined ? '' : 'AND m.namespace = @namespace'}
          ORDER BY rank LIMIT @limit`,
       )

@@ -269,4 +269,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tool_calls_by_time ON tool_calls (started_at);
     `,
   },
+  {
+    version: 7,
+    name: 'read counts apart from the entries',
+    sql: `
+      -- retrieve counts reads and writes the counts in batches. Kept in the memory rows, every
+      -- counted read rewrote a wide row's page: at 100k entries a batch of random reads cost
+      -- 13.5 µs per read. Narrow rows here fit hundreds to a page: 1.5 µs.
+      CREATE TABLE memory_reads (
+        id          INTEGER PRIMARY KEY, -- memory.id
+        count       INTEGER NOT NULL,
+        accessed_at INTEGER NOT NULL
+      );
+      INSERT INTO memory_reads (id, count, accessed_at)
+        SELECT id, access_count, COALESCE(accessed_at, updated_at) FROM memory WHERE access_count > 0;
+      ALTER TABLE memory DROP COLUMN access_count;
+      ALTER TABLE memory DROP COLUMN accessed_at;
+      CREATE TRIGGER memory_reads_delete AFTER DELETE ON memory BEGIN
+        DELETE FROM memory_reads WHERE id = old.id;
+      END;
+      -- A store over an expired entry starts a fresh one (its created_at is set anew): no reads yet.
+      CREATE TRIGGER memory_reads_revive AFTER UPDATE OF created_at ON memory WHEN new.created_at IS NOT old.created_at BEGIN
+        DELETE FROM memory_reads WHERE id = new.id;
+      END;
+    `,
+  },
 ];

@@ -30,6 +30,8 @@ export interface HttpPerfsop {
 
 /** Starts the built CLI with `--http --port 0` on a fresh database and waits for its address. */
 export async function startHttpPerfsop(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<HttpPerfsop> {
+  // The address comes from an info line on stderr.
+  if (/^(warn|error|silent)$/i.test(env.PERFSOP_LOG_LEVEL ?? '')) throw new Error(`startHttpPerfsop reads the info line that gives the address; PERFSOP_LOG_LEVEL=${env.PERFSOP_LOG_LEVEL} hides it`);
   const child = spawn(process.execPath, [CLI, '--http', '--port', '0', ...extraArgs], {
     env: { ...process.env, PERFSOP_DB: join(tempDir(), 'perfsop.db'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,12 +39,23 @@ export async function startHttpPerfsop(extraArgs: string[] = [], env: NodeJS.Pro
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   const url = await new Promise<string>((resolve, reject) => {
+    // Bounded, so a server that never says where it listens fails the test instead of hanging it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`perfsop --http did not print its address within 60 s: ${stderr}`));
+    }, 60_000);
     child.stderr!.on('data', (chunk: string) => {
       stderr += chunk;
       const match = /serving MCP over HTTP: (http:\/\/\S+?)\/mcp/.exec(stderr);
-      if (match?.[1]) resolve(match[1]);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
     });
-    child.once('exit', (code) => reject(new Error(`perfsop --http exited with ${code}: ${stderr}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`perfsop --http exited with ${code}: ${stderr}`));
+    });
   });
   return {
     url,

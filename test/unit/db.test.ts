@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '../../src/store/db.js';
+import { MemoryStore } from '../../src/store/memory.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -18,6 +19,24 @@ describe('the perfsop database', () => {
     const again = openDatabase(path);
     expect(migrate(again, MIGRATIONS)).toEqual([]);
     again.close();
+  });
+
+  it('keeps the read counts of a database from before they moved to their own table (migration 7)', () => {
+    const path = join(tempDir(), 'perfsop.db');
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.filter((m) => m.version < 7));
+    const insert = old.prepare('INSERT INTO memory (namespace, key, value, size, created_at, updated_at, access_count, accessed_at) VALUES (?, ?, ?, 1, 1000, 1000, ?, ?)');
+    insert.run('default', 'read', 'x', 3, 5000);
+    insert.run('default', 'unread', 'y', 0, null);
+    old.close();
+    const db = openDatabase(path);
+    const memory = new MemoryStore(db, { maxValueBytes: 1024 });
+    expect(memory.retrieve('default', 'read')).toMatchObject({ accessCount: 4 });
+    expect(memory.retrieve('default', 'unread')).toMatchObject({ accessCount: 1 });
+    memory.close();
+    expect(memory.list('default', { limit: 10, offset: 0 }).entries.find((e) => e.key === 'read')).toMatchObject({ accessCount: 4, accessedAt: expect.any(Number) });
+    expect(db.prepare("SELECT name FROM pragma_table_info('memory') WHERE name LIKE 'access%'").all()).toEqual([]);
+    db.close();
   });
 
   it('applies only the migrations a database has not seen, in order', () => {

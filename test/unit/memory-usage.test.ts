@@ -69,7 +69,7 @@ describe('memory_usage over the MCP protocol', () => {
     expect((await call({ action: 'list' })).entries).toMatchObject([{ key: 'hot', access_count: 5 }]);
     app.memory.flushReads();
     expect(version()).not.toBe(before);
-    const row = observer.prepare("SELECT access_count, accessed_at FROM memory WHERE key = 'hot'").get() as { access_count: number; accessed_at: number };
+    const row = observer.prepare("SELECT r.count AS access_count, r.accessed_at FROM memory_reads r JOIN memory m ON m.id = r.id WHERE m.key = 'hot'").get() as { access_count: number; accessed_at: number };
     expect(row.access_count).toBe(5);
     expect(row.accessed_at).toBeGreaterThan(0);
     observer.close();
@@ -235,6 +235,26 @@ describe('memory_usage over the MCP protocol', () => {
       expect((await call({ action: 'delete', key: 'short' })).deleted).toBe(false);
       // Storing again starts a fresh entry rather than continuing the expired one.
       expect(await call({ action: 'store', key: 'short', value: 'again' })).toMatchObject({ created: true, version: 1 });
+    });
+
+    it('starts the read count again for a key stored anew after it expired, and forgets a deleted entry\'s reads', async () => {
+      const clock = manualClock();
+      const { call, app } = await open({ now: clock.now });
+      await call({ action: 'store', key: 'short', value: 'first life', ttl: 10 });
+      await call({ action: 'retrieve', key: 'short' });
+      await call({ action: 'retrieve', key: 'short' });
+      app.memory.flushReads(); // the counts are on disk, where the fresh entry must not inherit them
+      clock.advance(10_000);
+      await call({ action: 'store', key: 'short', value: 'second life' });
+      expect(await call({ action: 'retrieve', key: 'short' })).toMatchObject({ value: 'second life', version: 1, access_count: 1 });
+      // An entry stored over a live one keeps counting.
+      await call({ action: 'store', key: 'short', value: 'updated' });
+      expect(await call({ action: 'retrieve', key: 'short' })).toMatchObject({ version: 2, access_count: 2 });
+      app.memory.flushReads();
+      const reads = () => (app.db.prepare('SELECT COUNT(*) AS n FROM memory_reads').get() as { n: number }).n;
+      expect(reads()).toBe(1);
+      expect((await call({ action: 'delete', key: 'short' })).deleted).toBe(true);
+      expect(reads()).toBe(0);
     });
 
     it('treats ttl 0 as no expiry', async () => {
