@@ -41,7 +41,10 @@ function installExitHook(): void {
  * socket): a killed perfsop cannot, so the reaper does. Removing a path that is already gone is
  * harmless, so the reaper never unlists a file; perfsop only stops listing it to a new reaper.
  */
-const REAPER_SCRIPT = `
+/** First line of the reaper's script, so a process listing can tell the reaper apart. */
+export const REAPER_MARK = '# perfsop reaper';
+
+const REAPER_SCRIPT = `${REAPER_MARK}
 set -f
 groups=' '
 files=''

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { listProcesses, type ProcessInfo } from '../../src/load/proc-group.js';
+import { REAPER_MARK } from '../../src/load/process-group.js';
 
 /**
  * Finding what a crash left behind. Zombies never count: in a container whose init does not reap
@@ -32,7 +33,7 @@ function live(zombies = false): ProcessInfo[] {
  * child of perfsop itself. It is not something a call left behind.
  */
 export function isReaperOf(perfsopPid: number, p: SeenProcess): boolean {
-  return p.ppid === perfsopPid && /while read -r op pgid/.test(p.cmdline);
+  return p.ppid === perfsopPid && p.cmdline.includes(REAPER_MARK);
 }
 
 /**
