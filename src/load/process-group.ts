@@ -19,6 +19,9 @@ function installExitHook(): void {
   });
 }
 
+/** First line of the reaper's script, so a process listing can tell the reaper apart. */
+export const REAPER_MARK = '# perfsop reaper';
+
 /**
  * The reaper: one small shell per perfsop process, in its own session, that reads "+PGID" and
  * "-PGID" lines on a pipe from perfsop and, when that pipe reaches end-of-file, sends SIGTERM to
@@ -41,9 +44,6 @@ function installExitHook(): void {
  * socket): a killed perfsop cannot, so the reaper does. Removing a path that is already gone is
  * harmless, so the reaper never unlists a file; perfsop only stops listing it to a new reaper.
  */
-/** First line of the reaper's script, so a process listing can tell the reaper apart. */
-export const REAPER_MARK = '# perfsop reaper';
-
 const REAPER_SCRIPT = `${REAPER_MARK}
 set -f
 groups=' '
