@@ -14,6 +14,11 @@ export interface AgentConnection {
   socket: Socket;
 }
 
+/** How the agent sockets of perfsop process `pid` are named in the OS temp folder, up to their random part. */
+export function agentSocketPrefix(pid: number): string {
+  return `perfsop-agent-${pid}-`;
+}
+
 /**
  * perfsop's end of the agent protocol: a Unix socket the agents in the service's processes connect
  * to (a wrapper such as `npm start` or `sh -c` gets an agent too; the process that serves requests
@@ -33,7 +38,7 @@ export class AgentSession {
 
   static async open(): Promise<AgentSession> {
     // /tmp keeps the path under the 108-byte limit of Unix socket names, whatever PERFSOP_HOME is.
-    const socketPath = join(tmpdir(), `perfsop-agent-${process.pid}-${randomBytes(6).toString('hex')}.sock`);
+    const socketPath = join(tmpdir(), `${agentSocketPrefix(process.pid)}${randomBytes(6).toString('hex')}.sock`);
     const server = createServer();
     const session = new AgentSession(socketPath, server);
     server.on('connection', (socket) => session.accept(socket));

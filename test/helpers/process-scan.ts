@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { listProcesses, type ProcessInfo } from '../../src/load/proc-group.js';
 import { REAPER_MARK } from '../../src/load/process-group.js';
+import { agentSocketPrefix } from '../../src/profile/agent-session.js';
 
 /**
  * Finding what a crash left behind. Zombies never count: in a container whose init does not reap
@@ -74,9 +75,9 @@ export function liveDescendants(pid: number): SeenProcess[] {
   return found.map(describe);
 }
 
-/** The profiling agents' Unix sockets of perfsop process `pid` still on disk (src/profile/agent-session.ts names them). */
+/** The profiling agents' Unix sockets of perfsop process `pid` still on disk. */
 export function agentSockets(pid: number): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith(`perfsop-agent-${pid}-`));
+  return readdirSync(tmpdir()).filter((name) => name.startsWith(agentSocketPrefix(pid)));
 }
 
 export function listed(processes: SeenProcess[]): string {
