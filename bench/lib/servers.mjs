@@ -29,6 +29,12 @@ export const SERVERS = {
     script: join(ROOT, 'bench/memory/echo-server.mjs'),
     env: (workMicroseconds) => (workMicroseconds ? { ECHO_WORK_US: String(workMicroseconds) } : {}),
   },
+  /** echo answering in the shape of a perfsop retrieve (see echo-server.mjs): the floor for structured replies. */
+  echoStructured: {
+    label: 'echo, structured reply',
+    script: join(ROOT, 'bench/memory/echo-server.mjs'),
+    env: () => ({ ECHO_STRUCTURED: '1' }),
+  },
   serverMemory: {
     label: 'server-memory',
     get script() {

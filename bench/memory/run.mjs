@@ -104,14 +104,26 @@ function echoOp(echo, size, rng) {
   return toolOp('echo', echo, 'echo', () => ({ text: value(randomIndex(rng, size)) }));
 }
 
+/** The floor for a reply shaped like a retrieve's: the same value, in text and structuredContent. */
+function structuredEchoOp(echo, size, rng) {
+  return toolOp('structuredEcho', echo, 'echo', () => {
+    const i = randomIndex(rng, size);
+    return { text: value(i), key: key(i) };
+  }, (result) => {
+    if (typeof result.structuredContent?.value !== 'string') throw new Error('structured echo: no structuredContent.value');
+  });
+}
+
 async function perfsopRoundTrips(resources, dbPath, size, rng) {
   // A fresh echo beside each fresh perfsop: both processes then serve the same number of calls,
   // so neither is warmer than the other when they are compared.
   const echo = await connect(resources, SERVERS.echo);
+  const structuredEcho = await connect(resources, SERVERS.echoStructured);
   const perfsop = await connect(resources, SERVERS.perfsop, dbPath);
   // Real clients list tools first; the SDK client then validates every structuredContent
   // against the tool's outputSchema, so that cost is part of what a user sees.
   await echo.client.listTools();
+  await structuredEcho.client.listTools();
   await perfsop.client.listTools();
   const memoryUsage = (args) => ({ namespace: NAMESPACE, ...args });
 
@@ -146,11 +158,14 @@ async function perfsopRoundTrips(resources, dbPath, size, rng) {
   const rows = [];
   try {
     for (const op of [retrieve, store, search]) {
-      const stats = await interleave([op, echoOp(echo, size, rng)], options(op.name));
-      rows.push({ server: 'perfsop', op: op.name, size, stats: stats[op.name], echo: stats.echo });
+      // retrieve is also timed beside the structured floor: the same reply shape with no work behind it.
+      const ops = [op, echoOp(echo, size, rng), ...(op === retrieve ? [structuredEchoOp(structuredEcho, size, rng)] : [])];
+      const stats = await interleave(ops, options(op.name));
+      rows.push({ server: 'perfsop', op: op.name, size, stats: stats[op.name], echo: stats.echo, structuredEcho: stats.structuredEcho });
     }
   } finally {
     await perfsop.close();
+    await structuredEcho.close();
     await echo.close();
   }
   return rows;
@@ -215,20 +230,24 @@ function engineTable(engine) {
 function roundTripTable(rows) {
   const body = [];
   for (const size of PERFSOP_SIZES) {
-    const echo = find(rows, 'perfsop', 'retrieve', size).echo;
-    body.push(['echo (floor)', 'echo', fmtCount(size), echo.n, fmtMs(echo.p50), fmtMs(echo.p99), fmtMs(echo.p50), '1.00x']);
+    const { echo, structuredEcho } = find(rows, 'perfsop', 'retrieve', size);
+    const overStructured = (stats) => fmtRatio(stats.p50 / structuredEcho.p50);
+    body.push(['echo (floor)', 'echo', fmtCount(size), echo.n, fmtMs(echo.p50), fmtMs(echo.p99), fmtMs(echo.p50), '1.00x', '']);
+    body.push(['echo, structured reply', 'echo', fmtCount(size), structuredEcho.n, fmtMs(structuredEcho.p50), fmtMs(structuredEcho.p99), fmtMs(echo.p50),
+      fmtRatio(structuredEcho.p50 / echo.p50), '1.00x']);
     for (const op of ['retrieve', 'store', 'search']) {
       const row = find(rows, 'perfsop', op, size);
-      body.push(['perfsop', op, fmtCount(size), row.stats.n, fmtMs(row.stats.p50), fmtMs(row.stats.p99), fmtMs(row.echo.p50), fmtRatio(row.stats.p50 / row.echo.p50)]);
+      body.push(['perfsop', op, fmtCount(size), row.stats.n, fmtMs(row.stats.p50), fmtMs(row.stats.p99), fmtMs(row.echo.p50), fmtRatio(row.stats.p50 / row.echo.p50),
+        row.structuredEcho ? overStructured(row.stats) : '']);
     }
   }
   for (const size of PEER_SIZES) {
     for (const op of ['search_nodes', 'open_nodes', 'create_entities']) {
       const row = find(rows, 'server-memory', op, size);
-      body.push(['server-memory', op, fmtCount(size), row.stats.n, fmtMs(row.stats.p50), fmtMs(row.stats.p99), '', '']);
+      body.push(['server-memory', op, fmtCount(size), row.stats.n, fmtMs(row.stats.p50), fmtMs(row.stats.p99), '', '', '']);
     }
   }
-  return markdownTable(['server', 'operation', 'entries', 'calls', 'p50 ms', 'p99 ms', 'echo p50 ms (same run)', 'p50 / echo p50'], body);
+  return markdownTable(['server', 'operation', 'entries', 'calls', 'p50 ms', 'p99 ms', 'echo p50 ms (same block)', 'p50 / echo p50', 'p50 / structured echo p50'], body);
 }
 
 function targets(rows) {
@@ -239,6 +258,11 @@ function targets(rows) {
     const ratio = row.stats.p50 / row.echo.p50;
     lines.push([`perfsop retrieve p50 / echo p50 at ${fmtCount(size)}`, `<= ${TARGETS.retrieveOverEcho}x`,
       `${fmtRatio(ratio)} (${fmtMs(row.stats.p50)} / ${fmtMs(row.echo.p50)} ms)`, verdict(ratio <= TARGETS.retrieveOverEcho)]);
+    const floor = row.structuredEcho.p50;
+    lines.push([`structured echo p50 / echo p50 at ${fmtCount(size)}`, '(context: the reply shape alone)',
+      `${fmtRatio(floor / row.echo.p50)} (${fmtMs(floor)} / ${fmtMs(row.echo.p50)} ms)`, '']);
+    lines.push([`perfsop retrieve p50 / structured echo p50 at ${fmtCount(size)}`, '(context: the lookup and its rendering)',
+      `${fmtRatio(row.stats.p50 / floor)} (${fmtMs(row.stats.p50)} / ${fmtMs(floor)} ms)`, '']);
   }
   const pairs = [
     ['search_nodes', 'retrieve', true],
@@ -287,7 +311,7 @@ function report(engine, rows, context, seconds) {
     `- ${noiseNote(rows)}`,
     `- Round trips: per size a fresh perfsop and a fresh echo process; ${ROUND_TRIPS.retrieve.iterations} retrieves after ${ROUND_TRIPS.retrieve.warmup} warm-up calls ` +
       `(both servers speed up for the first few thousand calls), then ${ROUND_TRIPS.store.iterations} stores and ${ROUND_TRIPS.search.iterations} searches, ` +
-      'each block interleaved call by call with as many echo calls. ' +
+      'each block interleaved call by call with as many echo calls (and, for retrieve, as many structured echo calls). ' +
       `server-memory ${PEER_ROUND_TRIPS[1_000].iterations} calls per operation at 1k and only ${PEER_ROUND_TRIPS[10_000].iterations} at 10k ` +
       '(each call rereads the whole JSONL file), its three operations interleaved.',
     '- store and create_entities write a new key/entity each call; it is deleted untimed right after, so the data stays at the stated size.',

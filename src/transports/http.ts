@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { JSONRPCMessageSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
@@ -11,6 +11,7 @@ import { registerSecret } from '../secrets.js';
 import { createServer } from '../server.js';
 import { HttpGuard, isLoopback } from './http-guard.js';
 import { BATCH_REFUSED, INVALID_REQUEST, MAX_MESSAGE_BYTES, PARSE_ERROR, invalidRequestMessage, jsonRpcError, readableId } from './json-rpc-errors.js';
+import { asJsonRpcMessage } from './json-rpc-message.js';
 
 export interface HttpOptions {
   host: string;
@@ -215,7 +216,7 @@ async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: 
     sendJsonRpcError(res, 400, INVALID_REQUEST, BATCH_REFUSED);
     return INVALID;
   }
-  if (!JSONRPCMessageSchema.safeParse(value).success) {
+  if (!asJsonRpcMessage(value)) {
     sendJsonRpcError(res, 400, INVALID_REQUEST, invalidRequestMessage(value), readableId(value));
     return INVALID;
   }

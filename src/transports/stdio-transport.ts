@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { log } from '../log.js';
 import { BoundedLineSplitter } from './bounded-lines.js';
+import { asJsonRpcMessage } from './json-rpc-message.js';
 import { BATCH_REFUSED, INVALID_REQUEST, MAX_MESSAGE_BYTES, PARSE_ERROR, invalidRequestMessage, jsonRpcError, readableId } from './json-rpc-errors.js';
 
 /**
@@ -10,8 +11,8 @@ import { BATCH_REFUSED, INVALID_REQUEST, MAX_MESSAGE_BYTES, PARSE_ERROR, invalid
  * a bad line only calls onerror and answers nothing (the client waits forever) and buffers an
  * unterminated line until it closes the connection. Here every line gets handled:
  * - not JSON: JSON-RPC -32700 with id null;
- * - JSON but not a JSON-RPC message (the SDK's own schema decides): -32600, with the id when
- *   one can be read;
+ * - JSON but not a JSON-RPC message (as the SDK's schema decides; see asJsonRpcMessage): -32600,
+ *   with the id when one can be read;
  * - a batch (array): -32600, refused whole (MCP 2025-06-18 removed batching, and answering each
  *   entry would let one line queue thousands of tool calls);
  * - longer than MAX_MESSAGE_BYTES (the HTTP body cap): one -32600, the rest of the line dropped
@@ -108,12 +109,12 @@ export class PerfsopStdioTransport implements Transport {
       this.reject(INVALID_REQUEST, BATCH_REFUSED);
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (!parsed.success) {
+    const message = asJsonRpcMessage(value);
+    if (!message) {
       this.reject(INVALID_REQUEST, invalidRequestMessage(value), readableId(value));
       return;
     }
-    this.onmessage?.(parsed.data);
+    this.onmessage?.(message);
   }
 
   private reject(code: number, message: string, id: string | number | null = null): void {
