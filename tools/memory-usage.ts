@@ -149,10 +149,12 @@ function retrieve(memory: MemoryStore, args: Args, response: ToolResponse): Outp
   }
   const parsed = parseJsonContainer(entry.value);
   const shown = preview(entry.value, PREVIEW_CHARS);
+  // The times are formatted once, for the text and the structured result alike.
+  const fields = summaryFields(entry);
   response
     .line(
       `${inline(key)} in ${inline(namespace)}: ${formatBytes(entry.size)}, version ${entry.version}, ` +
-        `read ${entry.accessCount} time(s), updated ${isoTime(entry.updatedAt)}${entry.expiresAt ? `, expires ${isoTime(entry.expiresAt)}` : ''}.`,
+        `read ${entry.accessCount} time(s), updated ${fields.updated_at}${fields.expires_at ? `, expires ${fields.expires_at}` : ''}.`,
     )
     .code(shown.text, parsed === undefined ? '' : 'json');
   if (shown.truncated) {
@@ -166,7 +168,7 @@ function retrieve(memory: MemoryStore, args: Args, response: ToolResponse): Outp
     found: true,
     value: parsed ?? entry.value,
     value_type: parsed === undefined ? 'string' : 'json',
-    ...summaryFields(entry),
+    ...fields,
   };
 }
 
