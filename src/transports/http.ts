@@ -195,15 +195,10 @@ async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: 
     refuseTooLarge(req, res, `Request body too large: ${declared} bytes; the limit is ${maxBytes}`);
     return INVALID;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      refuseTooLarge(req, res, `Request body too large: over ${maxBytes} bytes`);
-      return INVALID;
-    }
-    chunks.push(chunk as Buffer);
+  const chunks = await readBody(req, maxBytes);
+  if (!chunks) {
+    refuseTooLarge(req, res, `Request body too large: over ${maxBytes} bytes`);
+    return INVALID;
   }
   let value: unknown;
   try {
@@ -221,6 +216,44 @@ async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: 
     return INVALID;
   }
   return value;
+}
+
+/**
+ * The body's chunks, or undefined as soon as it grows past `maxBytes`. It never ends the request
+ * itself: leaving a `for await` loop over it early destroys the request and resets the
+ * connection, and a client still uploading then lost the 413 (ECONNRESET instead of the answer).
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer[] | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stopListening = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      // The stream keeps flowing without listeners: the rest is read and dropped.
+      stopListening();
+      resolve(undefined);
+    };
+    const onEnd = () => {
+      stopListening();
+      resolve(chunks);
+    };
+    const onError = (error: Error) => {
+      stopListening();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callOk } from '../helpers/mcp.js';
 import { startHttpPerfsop, type HttpPerfsop } from '../helpers/processes.js';
@@ -34,40 +34,67 @@ function expectJsonRpcError(answer: { status: number; text: string }, expected: 
 }
 
 /**
- * POSTs a 10 MB body, declared up front or chunked, in 1 MB writes until the server answers.
- * fetch cannot do this: the server answers 413 and closes the connection mid-upload, and fetch
- * then reports only the broken pipe, never the status.
+ * POSTs a 10 MB body, declared up front or chunked, over a raw socket, and reads nothing until
+ * the whole body is written: a client that does not watch for an early answer. The server must
+ * answer 413 and read the rest of the upload. A server that closes the connection instead resets
+ * it, and then the write fails or the answer is lost; either fails the call. (Node's own client
+ * stops uploading once an answer arrives, so it cannot show this.)
  */
-function postOversized(url: string, headers: Record<string, string>, chunked: boolean): Promise<{ status: number; text: string }> {
+async function postOversized(url: string, headers: Record<string, string>, chunked: boolean): Promise<{ status: number; text: string }> {
   const target = new URL(url);
   const total = 10 * MiB;
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = request(
-      { host: target.hostname, port: target.port, method: 'POST', path: `${target.pathname}${target.search}`, headers: { ...JSON_HEADERS, ...headers, ...(chunked ? {} : { 'Content-Length': String(total) }) } },
-      (res) => {
-        answered = true;
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    // After the answer the server drops the connection; the rest of our upload failing is expected.
-    req.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    const chunk = Buffer.alloc(MiB, 'x');
-    let sent = 0;
-    const writeMore = () => {
-      while (!answered && sent < total) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return void req.once('drain', writeMore);
-      }
-      if (!answered) req.end();
-    };
-    writeMore();
+  const socket = connect(Number(target.port), target.hostname);
+  const received: Buffer[] = [];
+  socket.on('data', (data: Buffer) => received.push(data));
+  const closed = new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('close', () => resolve());
   });
+  // Awaited below; until then a reset must not surface as an unhandled rejection.
+  closed.catch(() => undefined);
+  const write = (data: string | Buffer) => new Promise<void>((resolve, reject) => socket.write(data, (error) => (error ? reject(error) : resolve())));
+  const head = { Host: target.host, ...JSON_HEADERS, ...headers, ...(chunked ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': String(total) }) };
+  await write(`POST ${target.pathname}${target.search} HTTP/1.1\r\n${Object.entries(head).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`);
+  const chunk = Buffer.alloc(MiB, 'x');
+  for (let sent = 0; sent < total; sent += chunk.length) {
+    await write(chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk);
+  }
+  if (chunked) await write('0\r\n\r\n');
+  // The answer is complete once its body has arrived (by Content-Length, or to the last chunk).
+  const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const tryParse = () => {
+      const parsed = parseResponse(Buffer.concat(received).toString('latin1'));
+      if (parsed) resolve(parsed);
+      return parsed !== undefined;
+    };
+    if (tryParse()) return;
+    socket.on('data', () => tryParse());
+    void closed.then(() => reject(new Error(`connection closed before a complete answer: ${Buffer.concat(received).toString('utf8').slice(0, 200)}`)), reject);
+  });
+  socket.end();
+  await closed;
+  return answer;
+}
+
+/** An HTTP/1.1 response read off the wire, once all of its body is there. */
+function parseResponse(raw: string): { status: number; text: string } | undefined {
+  const split = raw.indexOf('\r\n\r\n');
+  if (split === -1) return undefined;
+  const head = raw.slice(0, split);
+  let body = raw.slice(split + 4);
+  const status = Number(head.slice(9, 12));
+  const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+  if (length) return body.length < Number(length[1]) ? undefined : { status, text: Buffer.from(body.slice(0, Number(length[1])), 'latin1').toString('utf8') };
+  let text = '';
+  for (;;) {
+    const line = body.indexOf('\r\n');
+    if (line === -1) return undefined;
+    const size = parseInt(body.slice(0, line), 16);
+    if (size === 0) return { status, text: Buffer.from(text, 'latin1').toString('utf8') };
+    if (body.length < line + 2 + size + 2) return undefined;
+    text += body.slice(line + 2, line + 2 + size);
+    body = body.slice(line + 2 + size + 2);
+  }
 }
 
 /** Opens GET /sse by hand and returns the endpoint it announces (the SDK client keeps it private). */
