@@ -10,8 +10,8 @@ import { log } from '../log.js';
 import { registerSecret } from '../secrets.js';
 import { createServer } from '../server.js';
 import { HttpGuard, isLoopback } from './http-guard.js';
-import { BATCH_REFUSED, INVALID_REQUEST, MAX_MESSAGE_BYTES, PARSE_ERROR, invalidRequestMessage, jsonRpcError, readableId } from './json-rpc-errors.js';
-import { asJsonRpcMessage } from './json-rpc-message.js';
+import { INVALID_REQUEST, MAX_MESSAGE_BYTES, jsonRpcError } from './json-rpc-errors.js';
+import { readJsonRpcMessage } from './json-rpc-message.js';
 
 export interface HttpOptions {
   host: string;
@@ -200,22 +200,12 @@ async function readMessage(req: IncomingMessage, res: ServerResponse, maxBytes: 
     refuseTooLarge(req, res, `Request body too large: over ${maxBytes} bytes`);
     return INVALID;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch (error) {
-    sendJsonRpcError(res, 400, PARSE_ERROR, `Parse error: ${(error as Error).message}`);
+  const read = readJsonRpcMessage(Buffer.concat(chunks).toString('utf8'));
+  if ('error' in read) {
+    sendJsonRpcError(res, 400, read.error.code, read.error.message, read.error.id);
     return INVALID;
   }
-  if (Array.isArray(value)) {
-    sendJsonRpcError(res, 400, INVALID_REQUEST, BATCH_REFUSED);
-    return INVALID;
-  }
-  if (!asJsonRpcMessage(value)) {
-    sendJsonRpcError(res, 400, INVALID_REQUEST, invalidRequestMessage(value), readableId(value));
-    return INVALID;
-  }
-  return value;
+  return read.message;
 }
 
 /**

@@ -1,4 +1,25 @@
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { BATCH_REFUSED, INVALID_REQUEST, PARSE_ERROR, invalidRequestMessage, readableId } from './json-rpc-errors.js';
+
+/** A message read, or the JSON-RPC error its sender gets instead. */
+export type ReadMessage = { message: JSONRPCMessage } | { error: { code: number; message: string; id: RequestId | null } };
+
+/**
+ * One JSON text (a stdio line, an HTTP body) as one JSON-RPC message, or the error to answer it
+ * with, so every transport refuses the same things the same way: -32700 for text that is not
+ * JSON, -32600 for a batch (refused whole) or for JSON that is not a message.
+ */
+export function readJsonRpcMessage(text: string): ReadMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { error: { code: PARSE_ERROR, message: `Parse error: ${(error as Error).message}`, id: null } };
+  }
+  if (Array.isArray(value)) return { error: { code: INVALID_REQUEST, message: BATCH_REFUSED, id: null } };
+  const message = asJsonRpcMessage(value);
+  return message ? { message } : { error: { code: INVALID_REQUEST, message: invalidRequestMessage(value), id: readableId(value) } };
+}
 
 const MESSAGE_FIELDS = new Set(['jsonrpc', 'id', 'method', 'params']);
 

@@ -3,15 +3,15 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { log } from '../log.js';
 import { BoundedLineSplitter } from './bounded-lines.js';
-import { asJsonRpcMessage } from './json-rpc-message.js';
-import { BATCH_REFUSED, INVALID_REQUEST, MAX_MESSAGE_BYTES, PARSE_ERROR, invalidRequestMessage, jsonRpcError, readableId } from './json-rpc-errors.js';
+import { readJsonRpcMessage } from './json-rpc-message.js';
+import { INVALID_REQUEST, MAX_MESSAGE_BYTES, jsonRpcError } from './json-rpc-errors.js';
 
 /**
  * The MCP stdio transport perfsop serves on, in place of the SDK's StdioServerTransport, which on
  * a bad line only calls onerror and answers nothing (the client waits forever) and buffers an
  * unterminated line until it closes the connection. Here every line gets handled:
  * - not JSON: JSON-RPC -32700 with id null;
- * - JSON but not a JSON-RPC message (as the SDK's schema decides; see asJsonRpcMessage): -32600,
+ * - JSON but not a JSON-RPC message (as the SDK's schema decides; see readJsonRpcMessage): -32600,
  *   with the id when one can be read;
  * - a batch (array): -32600, refused whole (MCP 2025-06-18 removed batching, and answering each
  *   entry would let one line queue thousands of tool calls);
@@ -98,23 +98,12 @@ export class PerfsopStdioTransport implements Transport {
 
   private handleLine(line: string): void {
     if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      this.reject(PARSE_ERROR, `Parse error: ${(error as Error).message}`);
+    const read = readJsonRpcMessage(line);
+    if ('error' in read) {
+      this.reject(read.error.code, read.error.message, read.error.id);
       return;
     }
-    if (Array.isArray(value)) {
-      this.reject(INVALID_REQUEST, BATCH_REFUSED);
-      return;
-    }
-    const message = asJsonRpcMessage(value);
-    if (!message) {
-      this.reject(INVALID_REQUEST, invalidRequestMessage(value), readableId(value));
-      return;
-    }
-    this.onmessage?.(message);
+    this.onmessage?.(read.message);
   }
 
   private reject(code: number, message: string, id: string | number | null = null): void {
