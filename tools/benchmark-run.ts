@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { formatFigure } from '../src/format.js';
+import { formatFigure, formatInteger } from '../src/format.js';
 import { LoadSchema, RequestSchema, ThresholdsSchema } from '../src/config.js';
-import { runBenchmarks, type BenchmarkRunResult } from '../src/load/benchmark-run.js';
+import type { BenchmarkRunResult } from '../src/load/benchmark-run.js';
 import type { BenchmarkOutcome } from '../src/load/execute.js';
 import type { BenchmarkRequest } from '../src/load/plan.js';
 import { defineTool } from '../src/tooling/define-tool.js';
@@ -122,6 +122,8 @@ export const benchmarkRun = defineTool({
   output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, response, { app, signal, progress }) {
+    // Loaded on first call, not at start-up: tools/list and the other tools never need it (bench/startup).
+    const { runBenchmarks } = await import('../src/load/benchmark-run.js');
     const result = await runBenchmarks(toRequest(args), {
       app,
       signal,
@@ -219,7 +221,7 @@ function benchmarkLine(b: BenchmarkOutcome): string {
   if (b.type === 'http') {
     return (
       `**${b.name}** (http, ${formatFigure(r.durationS)} s): p50 ${formatFigure(s.p50)} ${u} · p95 ${formatFigure(s.p95)} ${u} · p99 ${formatFigure(s.p99)} ${u} · ` +
-      `${Math.round(r.rps ?? 0).toLocaleString('en-US')} req/s · ${r.requests ?? 0} requests · ${r.errors ?? 0} errors · ${r.non2xx ?? 0} non-2xx`
+      `${formatInteger(r.rps ?? 0)} req/s · ${r.requests ?? 0} requests · ${r.errors ?? 0} errors · ${r.non2xx ?? 0} non-2xx`
     );
   }
   const what = b.type === 'command' ? `${r.iterations} runs` : `${r.iterations} rounds, per call`;
@@ -237,9 +239,9 @@ function renderCapacity(b: BenchmarkOutcome, response: ToolResponse): void {
   const headline =
     c.max_sustainable_rps === null
       ? `no tested rate held p95 <= ${c.target_p95_ms} ms (limited by ${c.limited_by})`
-      : `sustains **${Math.round(c.max_sustainable_rps).toLocaleString('en-US')} req/s** with p95 <= ${c.target_p95_ms} ms and errors <= ${c.max_error_rate * 100}%` +
+      : `sustains **${formatInteger(c.max_sustainable_rps)} req/s** with p95 <= ${c.target_p95_ms} ms and errors <= ${c.max_error_rate * 100}%` +
         (c.limited_by === 'not reached' ? ' (the highest rate tried; the limit is above it)' : `; the next step failed on ${c.limited_by}`);
-  response.line('', `Capacity of ${b.name}: ${headline}. Unconstrained: ${Math.round(c.unconstrained_rps).toLocaleString('en-US')} req/s.`);
+  response.line('', `Capacity of ${b.name}: ${headline}. Unconstrained: ${formatInteger(c.unconstrained_rps)} req/s.`);
   response.table(
     ['offered req/s', 'achieved req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'held'],
     c.steps.map((s) => [s.offered_rps, Math.round(s.achieved_rps), formatFigure(s.p50), formatFigure(s.p95), formatFigure(s.p99), `${(s.error_rate * 100).toFixed(1)}%`, s.passed ? 'yes' : 'no']),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { runBottleneckAnalysis, type AnalysisResult } from '../src/analyze/bottleneck-analysis.js';
+import type { AnalysisResult } from '../src/analyze/bottleneck-analysis.js';
 import { METRICS, type Finding, type Metric } from '../src/analyze/findings.js';
 import { RequestSchema } from '../src/config.js';
-import { formatBytes } from '../src/format.js';
-import { suggestTechniques, type Suggestions } from '../src/learn/suggest.js';
+import { formatBytes, formatInteger } from '../src/format.js';
+import type { Suggestions } from '../src/learn/suggest.js';
 import { artifactUri } from '../src/resources.js';
 import { defineTool } from '../src/tooling/define-tool.js';
 import { inline, type ToolResponse } from '../src/tooling/response.js';
@@ -97,6 +97,8 @@ export const bottleneckAnalyze = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, response, { app, signal, progress }) {
     const { metrics, ...rest } = args;
+    // Loaded on first call, not at start-up: tools/list and the other tools never need them (bench/startup).
+    const [{ runBottleneckAnalysis }, { suggestTechniques }] = await Promise.all([import('../src/analyze/bottleneck-analysis.js'), import('../src/learn/suggest.js')]);
     const result = await runBottleneckAnalysis(
       { ...rest, ...(metrics ? { metrics: metrics as Metric[] } : {}) },
       { app, signal, progress: (done, total, message) => void progress(done, total, message) },
@@ -122,7 +124,7 @@ function render(result: AnalysisResult, artifacts: Array<{ kind: string; uri: st
   const s = result.summary;
   const head =
     result.mode === 'live'
-      ? `Analysis ${result.analysisId} of ${inline(result.component ?? 'service')}: ${s.duration_s} s of load, ${s.requests?.toLocaleString('en-US')} requests, ${s.rps} req/s, p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, p99 ${s.p99_ms} ms.`
+      ? `Analysis ${result.analysisId} of ${inline(result.component ?? 'service')}: ${s.duration_s} s of load, ${s.requests === null ? '-' : formatInteger(s.requests)} requests, ${s.rps} req/s, p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, p99 ${s.p99_ms} ms.`
       : `Analysis ${result.analysisId} of an existing profile (${s.duration_s} s of samples).`;
   response.line(head);
   if (result.findings.length === 0) response.line('', 'No bottleneck found above the thresholds (hot user functions >= 5% of CPU, N+1 >= 5 repeats, scans costing >= 0.2 ms, event-loop delay p50 >= 10 ms or max >= 100 ms, GC >= 100 ms/s).');

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { InputError } from '../src/errors.js';
 import { PATTERN_TYPES } from '../src/learn/dataset.js';
 import type { Json } from '../src/learn/features.js';
-import { predictFromStore } from '../src/learn/neural.js';
 import { defineTool } from '../src/tooling/define-tool.js';
 import { inline } from '../src/tooling/response.js';
 
@@ -45,7 +44,9 @@ export const neuralPredict = defineTool({
   input,
   output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handler(args, response, { app }) {
+  async handler(args, response, { app }) {
+    // Loaded on first call, not at start-up: tools/list and the other tools never need it (bench/startup).
+    const { predictFromStore } = await import('../src/learn/neural.js');
     const { model, result } = predictFromStore(app, {
       ...(args.modelId ? { modelId: args.modelId } : {}),
       ...(args.pattern_type ? { patternType: args.pattern_type } : {}),

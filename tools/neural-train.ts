@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { MAX_EXAMPLES_PER_CALL, PATTERN_TYPES } from '../src/learn/dataset.js';
-import { trainFromStore } from '../src/learn/neural.js';
-import { KNN_K, MIN_EXAMPLES_TO_VALIDATE } from '../src/learn/train.js';
+import { KNN_K, MAX_EXAMPLES_PER_CALL, MIN_EXAMPLES_TO_VALIDATE, PATTERN_TYPES } from '../src/learn/dataset.js';
+import { formatInteger } from '../src/format.js';
 import { defineTool } from '../src/tooling/define-tool.js';
 import { inline } from '../src/tooling/response.js';
 
@@ -11,7 +10,7 @@ const input = z.object({
     .string()
     .optional()
     .describe(
-      `JSON string: one example {"input": {...}, "output": {...}} or an array of them (at most ${MAX_EXAMPLES_PER_CALL.toLocaleString('en-US')}), appended to the stored dataset of pattern_type. Empty or omitted: retrain on what is stored.`,
+      `JSON string: one example {"input": {...}, "output": {...}} or an array of them (at most ${formatInteger(MAX_EXAMPLES_PER_CALL)}), appended to the stored dataset of pattern_type. Empty or omitted: retrain on what is stored.`,
     ),
   epochs: z.number().int().min(1).max(1000).default(50).describe('Passes over the training set (default 50).'),
   learning_rate: z.number().positive().max(1).default(0.01).describe('Adam step size (default 0.01).'),
@@ -67,7 +66,9 @@ export const neuralTrain = defineTool({
   input,
   output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  handler(args, response, { app }) {
+  async handler(args, response, { app }) {
+    // Loaded on first call, not at start-up: tools/list and the other tools never need it (bench/startup).
+    const { trainFromStore } = await import('../src/learn/neural.js');
     const { model, added } = trainFromStore(app, {
       patternType: args.pattern_type,
       trainingData: args.training_data,

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { REPORT_LIMITS, gatherReport } from '../src/report/report-data.js';
 import { detailedSections, emptyReport, isEmpty, omittedNote, summaryLines } from '../src/report/render-report.js';
-import { writeHtmlReport } from '../src/report/html-report.js';
 import { artifactUri } from '../src/resources.js';
 import { Calendar, resolveTimeframe } from '../src/tokens/timeframe.js';
 import { defineTool } from '../src/tooling/define-tool.js';
@@ -112,6 +111,8 @@ export const performanceReport = defineTool({
     if (omitted) response.note(omitted);
     if (args.format === 'json') response.note('the report\'s data is in structuredContent');
     if (args.format === 'html') {
+      // Loaded on first use, not at start-up: tools/list and the other formats never need it (bench/startup).
+      const { writeHtmlReport } = await import('../src/report/html-report.js');
       const path = writeHtmlReport(app, data, now);
       html = { path, uri: artifactUri(app, path) };
       response.line('', `HTML report: ${path}`).link({ uri: html.uri, name: path.split('/').pop() ?? 'report.html', mimeType: 'text/html', description: 'self-contained performance report with charts; opens offline' });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { App } from '../app.js';
 import { configEntry, type ComponentConfig, type Config } from '../config.js';
 import { CancelledError, InputError, errorMessage } from '../errors.js';
+import { formatInteger } from '../format.js';
 import { locateChildScript } from '../load/child-script.js';
 import { startComponent } from '../load/component.js';
 import { runHttpLoad, runHttpLoadInWorkers, type HttpLoadResult } from '../load/http-load.js';
@@ -251,7 +252,7 @@ function finish(input: {
     const profile = parseCpuProfile(JSON.parse(readFileSync(profilePath, 'utf8')));
     analysis = analyzeCpuProfile(profile, { agentPath: agentFile() });
     if (keptUnderCap(profilePath, maxArtifactBytes, notes)) artifacts.push(store.addArtifact('analysis', analysisId, 'cpuprofile', profilePath, 'application/json'));
-    const subtitle = `${name}, ${round(load.durationS)} s of load, ${load.requests.toLocaleString('en-US')} requests, ${analysis.samples.toLocaleString('en-US')} samples`;
+    const subtitle = `${name}, ${round(load.durationS)} s of load, ${formatInteger(load.requests)} requests, ${formatInteger(analysis.samples)} samples`;
     const flame = writeFlameGraph(dir, profile, `${name} CPU profile`, subtitle, appRoot, maxArtifactBytes, notes);
     if (flame) artifacts.push(store.addArtifact('analysis', analysisId, 'flamegraph', flame, 'text/html'));
   } else {

@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { mean, stddev } from '../stats/descriptive.js';
 import { createRandom } from '../stats/random.js';
-import type { PatternType, TrainingExample } from './dataset.js';
+import { KNN_K, MIN_EXAMPLES_TO_VALIDATE, type PatternType, type TrainingExample } from './dataset.js';
 import { Featurizer, type FeaturizerState, type Json } from './features.js';
 import { CosineIndex } from './knn.js';
 import { Mlp, shuffle, type Example, type MlpShape } from './mlp.js';
@@ -54,9 +54,6 @@ export interface TrainedModel {
   report: TrainingReport;
 }
 
-/** Below this many usable examples nothing is held out: an accuracy on 1 or 2 examples means nothing. */
-export const MIN_EXAMPLES_TO_VALIDATE = 10;
-export const KNN_K = 5;
 
 export function defaultTarget(patternType: PatternType, examples: readonly TrainingExample[]): string {
   if (patternType === 'optimization') return 'technique';

@@ -1,10 +1,12 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CLI, callOk } from '../helpers/mcp.js';
+import { CLI, REPO_ROOT, callOk } from '../helpers/mcp.js';
 import { isRunning, waitForExit } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp.js';
 import { assistant, transcriptPath, writeTranscript } from '../helpers/transcripts.js';
@@ -22,6 +24,45 @@ async function connectStdio(dbPath: string): Promise<{ client: Client; pid: numb
 }
 
 describe('the built CLI over stdio', () => {
+  it('loads the engines of benchmark_run, bottleneck_analyze, neural_* and the HTML report only when one is first called', async () => {
+    // A module hook in the server appends every module it loads to a file, synchronously, so a
+    // module is listed before any answer that needed it is sent.
+    const dir = tempDir();
+    const hook = join(dir, 'list-loads.mjs');
+    const list = join(dir, 'loaded.txt');
+    const reporter = `import { appendFileSync } from 'node:fs'; export async function load(url, context, next) { appendFileSync(${JSON.stringify(list)}, url + '\\n'); return next(url, context); }`;
+    writeFileSync(hook, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(reporter)}));\n`);
+    const loaded = (): string[] =>
+      readFileSync(list, 'utf8')
+        .split('\n')
+        .filter((url) => url.startsWith('file:'))
+        .map((url) => relative(REPO_ROOT, fileURLToPath(url)));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', pathToFileURL(hook).href, CLI],
+      env: { ...(process.env as Record<string, string>), PERFSOP_DB: join(dir, 'perfsop.db'), PERFSOP_HOME: dir },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'perfsop-e2e', version: '0.0.0' });
+    await client.connect(transport);
+    const engines = ['dist/src/load/benchmark-run.js', 'dist/src/load/http-load.js', 'dist/src/analyze/bottleneck-analysis.js', 'dist/src/learn/mlp.js', 'dist/src/report/html-report.js'];
+    try {
+      await client.listTools();
+      await callOk(client, 'memory_usage', { action: 'store', key: 'lazy', value: 'modules' });
+      await callOk(client, 'memory_usage', { action: 'retrieve', key: 'lazy' });
+      await callOk(client, 'performance_report', {});
+      expect(loaded()).toContain('dist/src/store/memory.js');
+      expect(engines.filter((e) => loaded().includes(e))).toEqual([]);
+      const examples = ['cache', 'batch', 'index'].map((technique, i) => ({ input: { kind: `k${i}` }, output: { technique } }));
+      await callOk(client, 'neural_train', { pattern_type: 'optimization', training_data: JSON.stringify(examples) });
+      await callOk(client, 'performance_report', { format: 'html' });
+      expect(loaded()).toContain('dist/src/learn/mlp.js');
+      expect(loaded()).toContain('dist/src/report/html-report.js');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('serves tools/list and memory_usage calls to the SDK client, and exits when the client leaves', async () => {
     const db = join(tempDir(), 'perfsop.db');
     const { client, pid } = await connectStdio(db);
