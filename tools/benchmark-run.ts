@@ -122,7 +122,7 @@ export const benchmarkRun = defineTool({
   output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, response, { app, signal, progress }) {
-    // Loaded on first call, not at start-up: tools/list and the other tools never need it (bench/startup).
+    // The engine loads on the first call (see tools/index.ts).
     const { runBenchmarks } = await import('../src/load/benchmark-run.js');
     const result = await runBenchmarks(toRequest(args), {
       app,

@@ -97,7 +97,7 @@ export const bottleneckAnalyze = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, response, { app, signal, progress }) {
     const { metrics, ...rest } = args;
-    // Loaded on first call, not at start-up: tools/list and the other tools never need them (bench/startup).
+    // The engine loads on the first call (see tools/index.ts).
     const [{ runBottleneckAnalysis }, { suggestTechniques }] = await Promise.all([import('../src/analyze/bottleneck-analysis.js'), import('../src/learn/suggest.js')]);
     const result = await runBottleneckAnalysis(
       { ...rest, ...(metrics ? { metrics: metrics as Metric[] } : {}) },

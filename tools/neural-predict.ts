@@ -45,7 +45,7 @@ export const neuralPredict = defineTool({
   output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, response, { app }) {
-    // Loaded on first call, not at start-up: tools/list and the other tools never need it (bench/startup).
+    // The engine loads on the first call (see tools/index.ts).
     const { predictFromStore } = await import('../src/learn/neural.js');
     const { model, result } = predictFromStore(app, {
       ...(args.modelId ? { modelId: args.modelId } : {}),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { KNN_K, MAX_EXAMPLES_PER_CALL, MIN_EXAMPLES_TO_VALIDATE, PATTERN_TYPES } from '../src/learn/dataset.js';
 import { formatInteger } from '../src/format.js';
+import { KNN_K, MAX_EXAMPLES_PER_CALL, MIN_EXAMPLES_TO_VALIDATE, PATTERN_TYPES } from '../src/learn/dataset.js';
 import { defineTool } from '../src/tooling/define-tool.js';
 import { inline } from '../src/tooling/response.js';
 
@@ -67,7 +67,7 @@ export const neuralTrain = defineTool({
   output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(args, response, { app }) {
-    // Loaded on first call, not at start-up: tools/list and the other tools never need it (bench/startup).
+    // The engine loads on the first call (see tools/index.ts).
     const { trainFromStore } = await import('../src/learn/neural.js');
     const { model, added } = trainFromStore(app, {
       patternType: args.pattern_type,

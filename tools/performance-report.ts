@@ -111,7 +111,7 @@ export const performanceReport = defineTool({
     if (omitted) response.note(omitted);
     if (args.format === 'json') response.note('the report\'s data is in structuredContent');
     if (args.format === 'html') {
-      // Loaded on first use, not at start-up: tools/list and the other formats never need it (bench/startup).
+      // Loaded on the first HTML report (see tools/index.ts).
       const { writeHtmlReport } = await import('../src/report/html-report.js');
       const path = writeHtmlReport(app, data, now);
       html = { path, uri: artifactUri(app, path) };

@@ -16,6 +16,7 @@ export const MAX_EXAMPLES_PER_CALL = 50_000;
 /** Below this many usable examples nothing is held out: an accuracy on 1 or 2 examples means nothing. */
 export const MIN_EXAMPLES_TO_VALIDATE = 10;
 export const KNN_K = 5;
+
 const MAX_EXAMPLE_CHARS = 64 * 1024;
 
 function isRecord(value: unknown): value is Record<string, Json> {

@@ -54,7 +54,6 @@ export interface TrainedModel {
   report: TrainingReport;
 }
 
-
 export function defaultTarget(patternType: PatternType, examples: readonly TrainingExample[]): string {
   if (patternType === 'optimization') return 'technique';
   // The first output field that holds a category (a string or boolean) in the first example.
