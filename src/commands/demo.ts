@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatFigure } from '../format.js';
@@ -44,6 +44,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const client = new Client({ name: 'perfsop-demo', version: VERSION });
   const tty = 'isTTY' in out && Boolean((out as { isTTY?: boolean }).isTTY);
   const started = performance.now();
+  let succeeded = false;
   try {
     await client.connect(transport);
     const date = new Date().toISOString().slice(0, 10);
@@ -78,17 +79,34 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     write(beforeAfterTable(after, analysis, afterAnalysis));
     const html = (report.html as { path: string } | undefined)?.path;
     write(`\nHTML report: ${html ?? '(not written)'}`);
-    write(`Database: ${dbPath}${options.dbPath ? '' : ' (temporary: removed now; pass --db to keep it)'}`);
+    write(
+      options.dbPath
+        ? `Database: ${dbPath}`
+        : `Temporary folder: ${home} (everything in it but the report is removed now: the database, the service logs, the profiles; pass --db to keep them)`,
+    );
     write(`Demo finished in ${Math.round((performance.now() - started) / 1000)} s.`);
+    succeeded = true;
     return 0;
   } catch (error) {
     write(`\ndemo FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    if (!options.dbPath) write(`The database and the service logs of this run are kept in ${home}.`);
     return 1;
   } finally {
     await client.close().catch(() => undefined);
-    // The HTML report is kept so it can be opened; the temporary database goes.
-    if (!options.dbPath) for (const name of ['perfsop.db', 'perfsop.db-wal', 'perfsop.db-shm']) rmSync(join(home, name), { force: true });
+    if (succeeded && !options.dbPath) removeAllButReports(home);
   }
+}
+
+/**
+ * Empties the demo's temporary folder except for the HTML reports, which are small and
+ * self-contained. The rest is mostly the checkout service's logs: its planted excessive logging
+ * writes 50-100 MB per run, which would otherwise pile up in the temp folder run after run.
+ */
+function removeAllButReports(home: string): void {
+  for (const name of readdirSync(home)) if (name !== 'artifacts') rmSync(join(home, name), { recursive: true, force: true });
+  const artifacts = join(home, 'artifacts');
+  if (!existsSync(artifacts)) return;
+  for (const name of readdirSync(artifacts)) if (name !== 'reports') rmSync(join(artifacts, name), { recursive: true, force: true });
 }
 
 async function runStep(client: Client, step: Step, n: number, total: number, write: (text: string) => void, tty: boolean): Promise<Structured> {

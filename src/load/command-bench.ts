@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError, InputError } from '../errors.js';
 import { median, outlierIndexes } from '../stats/descriptive.js';
-import { spawnGroup, superviseChild } from './process-group.js';
+import { forgetOnKill, removeOnKill, spawnGroup, superviseChild } from './process-group.js';
 
 /**
  * Hyperfine-style timing of a shell command: warm-up runs, then timed runs, each `sh -c` in its own
@@ -61,6 +61,11 @@ interface RunOutcome {
   leftProcesses: boolean;
 }
 
+/** How the scratch folders of perfsop process `pid` are named in the OS temp folder, up to their random part. */
+export function commandScratchPrefix(pid: number): string {
+  return `perfsop-cmdbench-${pid}-`;
+}
+
 export async function runCommandBenchmark(spec: CommandBenchmarkSpec, ctx: CommandBenchmarkContext): Promise<CommandBenchmarkResult> {
   validate(spec);
   if (ctx.signal.aborted) throw new CancelledError();
@@ -68,8 +73,13 @@ export async function runCommandBenchmark(spec: CommandBenchmarkSpec, ctx: Comma
   // GNU time is the portable way to get the CPU time and peak RSS of a command's whole tree
   // (it reports the children it waited for); without it wall time is still exact.
   const gnuTime = existsSync(GNU_TIME);
-  const scratch = mkdtempSync(join(tmpdir(), 'perfsop-cmdbench-'));
+  // A private folder: GNU time recreates its report file on every run, which is only safe where
+  // no other user can place a link in its way.
+  const scratch = mkdtempSync(join(tmpdir(), commandScratchPrefix(process.pid)));
   const timeFile = join(scratch, 'time.txt');
+  // A kill -9 skips the finally below: the reaper then removes the file, then the emptied folder.
+  removeOnKill(timeFile);
+  removeOnKill(scratch);
   const notes: string[] = [];
   if (!gnuTime) notes.push(`user/sys/RSS unavailable: GNU time (${GNU_TIME}) not installed`);
   const leftovers: string[] = [];
@@ -107,6 +117,8 @@ export async function runCommandBenchmark(spec: CommandBenchmarkSpec, ctx: Comma
     return { samples, warmup_runs: spec.warmup, notes };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    forgetOnKill(timeFile);
+    forgetOnKill(scratch);
   }
 }
 

@@ -40,9 +40,11 @@ export const REAPER_MARK = '# perfsop reaper';
  * leader left behind are still covered. If the reaper itself dies, the next spawn starts a new one
  * and lists every live group again.
  *
- * "f PATH" lists a file perfsop removes itself when it ends normally (the profiling agents' Unix
- * socket): a killed perfsop cannot, so the reaper does. Removing a path that is already gone is
- * harmless, so the reaper never unlists a file; perfsop only stops listing it to a new reaper.
+ * "f PATH" lists a file or an empty folder perfsop removes itself when it ends normally (the
+ * profiling agents' Unix socket, a command benchmark's scratch folder): a killed perfsop cannot, so
+ * the reaper does, in the order they were listed (a folder after the files in it). It never removes
+ * a folder that is not empty. Removing a path that is already gone is harmless, so the reaper never
+ * unlists a path; perfsop only stops listing it to a new reaper.
  */
 const REAPER_SCRIPT = `${REAPER_MARK}
 set -f
@@ -56,7 +58,7 @@ while read -r op arg; do
 " ;;
   esac
 done
-printf '%s' "$files" | while IFS= read -r file; do rm -f -- "$file"; done
+printf '%s' "$files" | while IFS= read -r file; do rm -f -- "$file" || rmdir -- "$file"; done
 alive=''
 for p in $groups; do kill -TERM -"$p" 2>/dev/null && alive="$alive $p"; done
 [ -n "$alive" ] || exit 0
@@ -77,8 +79,8 @@ function tellReaper(op: '+' | '-' | 'f', what: number | string): void {
 }
 
 /**
- * Has `path` removed if perfsop is killed before it removes the file itself; `forgetOnKill` once it
- * has. A path with a line break cannot travel on the reaper's line protocol and is not listed.
+ * Has `path` (a file, or a folder that will be empty by then) removed if perfsop is killed before it
+ * removes it itself; `forgetOnKill` once it has. A path with a line break cannot travel on the reaper's line protocol and is not listed.
  */
 export function removeOnKill(path: string): void {
   if (/[\r\n]/.test(path)) return;

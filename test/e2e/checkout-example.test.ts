@@ -2,8 +2,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, REPO_ROOT, callOk, connectInMemory, textOf, type Connected } from '../helpers/mcp.js';
 import { tempDir } from '../helpers/temp.js';
@@ -112,12 +112,18 @@ describe('the SOP-008 calls as written', () => {
 
 describe('npm run demo', () => {
   it('runs the whole SOP and shows p95 improved with its confidence interval', { timeout: 300_000 }, () => {
-    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'demo.js')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 280_000, env: { ...process.env, PERFSOP_HOME: tempDir() } });
+    // TMPDIR too: without --db the demo works in a temporary folder of its own.
+    const tmp = tempDir();
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'scripts', 'demo.js')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 280_000, env: { ...process.env, PERFSOP_HOME: tempDir(), TMPDIR: tmp } });
     expect(run.status, run.stdout.slice(-3000) + run.stderr.slice(-2000)).toBe(0);
     for (let step = 1; step <= 7; step++) expect(run.stdout).toContain(`## Step ${step}/7`);
     expect(run.stdout).toMatch(/\| p95 \| [\d.,]+ ms \| [\d.,]+ ms \| -[\d.]+% \| -[\d.]+% to -[\d.]+% \| improved \|/);
     expect(run.stdout).toMatch(/\| queries per request \| 19 \| 4 \| -78\.9% \| exact count \| improved \|/);
     const html = /HTML report: (\S+\.html)/.exec(run.stdout)?.[1];
     expect(html && existsSync(html)).toBe(true);
+    // Of the temporary folder only the report is left: the database and the service's logs are gone.
+    const home = /Temporary folder: (\S+)/.exec(run.stdout)?.[1] ?? '';
+    expect(dirname(home)).toBe(tmp);
+    expect(readdirSync(home, { recursive: true }).map(String).sort()).toEqual(['artifacts', join('artifacts', 'reports'), relative(home, html!)]);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { listProcesses, type ProcessInfo } from '../../src/load/proc-group.js';
 import { REAPER_MARK } from '../../src/load/process-group.js';
+import { commandScratchPrefix } from '../../src/load/command-bench.js';
 import { agentSocketPrefix } from '../../src/profile/agent-session.js';
 
 /**
@@ -77,7 +78,16 @@ export function liveDescendants(pid: number): SeenProcess[] {
 
 /** The profiling agents' Unix sockets of perfsop process `pid` still on disk. */
 export function agentSockets(pid: number): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith(agentSocketPrefix(pid)));
+  return inTempFolder(agentSocketPrefix(pid));
+}
+
+/** The command benchmarks' scratch folders of perfsop process `pid` still on disk. */
+export function commandScratch(pid: number): string[] {
+  return inTempFolder(commandScratchPrefix(pid));
+}
+
+function inTempFolder(prefix: string): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith(prefix));
 }
 
 export function listed(processes: SeenProcess[]): string {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, REPO_ROOT, writeConfig } from '../helpers/mcp.js';
 import { freePort } from '../helpers/ports.js';
-import { agentSockets, listed, processesWithEnv, waitUntil } from '../helpers/process-scan.js';
+import { agentSockets, commandScratch, listed, processesWithEnv, waitUntil } from '../helpers/process-scan.js';
 import { isListening } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -77,13 +77,15 @@ async function killAndExpectNothingLeft(perfsop: Launched, call: Promise<string>
   process.kill(perfsop.pid, 'SIGKILL');
   expect(await call).toMatch(/^rejected/);
   // Bounded: the reaper sends SIGTERM at once and SIGKILL a second later.
-  // The profiler's socket file is left by a killed perfsop unless the reaper removes it.
+  // The profiler's socket file and a command benchmark's scratch folder are left by a killed
+  // perfsop unless the reaper removes them.
+  const files = () => [...agentSockets(perfsop.pid), ...commandScratch(perfsop.pid)];
   await waitUntil(
-    async () => processesWithEnv(MARK, perfsop.mark).length === 0 && (port === undefined || !(await isListening(port))) && agentSockets(perfsop.pid).length === 0,
+    async () => processesWithEnv(MARK, perfsop.mark).length === 0 && (port === undefined || !(await isListening(port))) && files().length === 0,
     15_000,
     () =>
       `still running after perfsop was killed${port === undefined ? '' : ` (or port ${port} still taken)`}:\n${listed(processesWithEnv(MARK, perfsop.mark))}\n` +
-      `agent sockets left: ${agentSockets(perfsop.pid).join(', ') || 'none'}\nbefore the kill:\n${listed(before)}`,
+      `files left in the temp folder: ${files().join(', ') || 'none'}\nbefore the kill:\n${listed(before)}`,
   );
 }
 
@@ -131,6 +133,7 @@ describe('kill -9 of perfsop leaves nothing it started behind', () => {
     const call = start(perfsop, 'benchmark_run', { command: 'sleep 601 & sleep 602; wait', iterations: 3 });
     const both = () => processesWithEnv(MARK, perfsop.mark).filter((p) => /^sleep 60[12]/.test(p.cmdline)).length === 2;
     await waitUntil(both, 30_000, () => `the command did not start: ${listed(processesWithEnv(MARK, perfsop.mark))}\n${perfsop.stderr()}`);
+    expect(commandScratch(perfsop.pid), 'the scratch folder before the kill').toHaveLength(1);
     await killAndExpectNothingLeft(perfsop, call);
   });
 });
