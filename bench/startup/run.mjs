@@ -9,9 +9,9 @@
 // --write updates the startup section of bench/RESULTS.md. Runs on the built dist/.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { contextLines, runContext, writeSection } from '../lib/results-file.mjs';
 import { withResources } from '../lib/resources.mjs';
-import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { SERVERS, connect } from '../lib/servers.mjs';
 import { elapsedMs, fmtMs, fmtRatio, markdownTable, summarize } from '../lib/stats.mjs';
 
@@ -62,7 +62,8 @@ async function startOnce(resources, subject, envValue) {
     await server.client.listTools();
     const clientListed = elapsedMs(start);
     await subject.firstCall(server);
-    return { initialized, listed, clientList: clientListed - listed, answered: elapsedMs(start), firstCall: elapsedMs(start) - clientListed };
+    const answered = elapsedMs(start);
+    return { initialized, listed, clientList: clientListed - listed, answered, firstCall: answered - clientListed };
   } finally {
     await server.close(); // untimed
   }

@@ -79,8 +79,9 @@ function tellReaper(op: '+' | '-' | 'f', what: number | string): void {
 }
 
 /**
- * Has `path` (a file, or a folder that will be empty by then) removed if perfsop is killed before it
- * removes it itself; `forgetOnKill` once it has. A path with a line break cannot travel on the reaper's line protocol and is not listed.
+ * Has `path` (a file, or a folder that will be empty by then) removed if perfsop is killed before
+ * it removes it itself; `forgetOnKill` once it has. A path with a line break cannot travel on the
+ * reaper's line protocol and is not listed.
  */
 export function removeOnKill(path: string): void {
   if (/[\r\n]/.test(path)) return;

@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { commandScratchPrefix } from '../../src/load/command-bench.js';
 import { listProcesses, type ProcessInfo } from '../../src/load/proc-group.js';
 import { REAPER_MARK } from '../../src/load/process-group.js';
-import { commandScratchPrefix } from '../../src/load/command-bench.js';
 import { agentSocketPrefix } from '../../src/profile/agent-session.js';
 
 /**
